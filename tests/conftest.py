@@ -1,0 +1,48 @@
+"""Shared fixtures: a session-wide throwaway PKI and the rule for tests that need a tool.
+
+Tests that need a Debian package (openssl, keytool, gnutls-serv, nginx) call
+``require_tool``: locally they skip with a message saying what to install; under
+``CI=true`` a missing tool is a failure, because .ci/run is supposed to have installed it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tlsengine.testing import CA
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Debian package that provides each tool, for the skip message.
+TOOL_PACKAGES = {
+    "openssl": "openssl",
+    "keytool": "default-jdk-headless",
+    "gnutls-serv": "gnutls-bin",
+    "certtool": "gnutls-bin",
+    "nginx": "nginx-light",
+}
+
+
+def require_tool(name: str) -> str:
+    """Path of a command-line tool, or skip (fail under CI) when it is missing."""
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    if path:
+        return path
+    package = TOOL_PACKAGES.get(name, name)
+    message = f"{name} not found: install the Debian package {package!r} (apt-get install {package})"
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}; .ci/run should have installed it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def root_ca() -> CA:
+    return CA.root("tlsengine Test Root A")
+
+
+@pytest.fixture(scope="session")
+def other_root_ca() -> CA:
+    return CA.root("tlsengine Test Root B", key="rsa2048")
