@@ -28,11 +28,11 @@ TOOL_PACKAGES = {
 
 def require_tool(name: str) -> str:
     """Path of a command-line tool, or skip (fail under CI) when it is missing."""
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    path = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
     if path:
         return path
     package = TOOL_PACKAGES.get(name, name)
-    message = f"{name} not found: install the Debian package {package!r} (apt-get install {package})"
+    message = f"{name} not found: apt-get install -y {package}"
     if IN_CI:
         pytest.fail(f"CI=true and {message}; .ci/run should have installed it")
     pytest.skip(message)
