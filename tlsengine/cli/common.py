@@ -1,0 +1,88 @@
+"""Options and helpers shared by the subcommands that open connections."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ..errors import IdentityError, TLSEngineError
+from ..identity.model import Identity
+
+
+def add_identity_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pkcs12",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="client identities to offer (repeatable); default: none",
+    )
+    parser.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="environment variable holding the PKCS#12 password (never on the command line)",
+    )
+
+
+def add_version_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--tls1.2", dest="version", action="store_const", const="TLSv1.2")
+    group.add_argument("--tls1.3", dest="version", action="store_const", const="TLSv1.3")
+
+
+def password_from_env(var: str | None) -> str | None:
+    if not var:
+        return None
+    if var not in os.environ:
+        raise IdentityError(f"--password-env names {var}, which is not set in the environment")
+    return os.environ[var]
+
+
+def load_identities(args: argparse.Namespace) -> list[Identity]:
+    """Every identity of every --pkcs12 file, in order (the password applies to all)."""
+    from ..identity.pkcs12 import load_pkcs12
+
+    password = password_from_env(args.password_env)
+    identities: list[Identity] = []
+    for path in args.pkcs12:
+        if not os.path.isfile(path):
+            raise IdentityError(f"{path}: no such file")
+        identities.extend(load_pkcs12(path, password))
+    return identities
+
+
+def version_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    if args.version:
+        return {"minimum_version": args.version, "maximum_version": args.version}
+    return {}
+
+
+def split_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
+    """``host:port``, ``[v6]:port`` or a bare host."""
+    host, port = text, default_port
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, _, p = text.partition(":")
+        port = _port(p, text)
+    if not host:
+        raise SystemExit(f"tlsengine: {text!r} has no host; use HOST:PORT")
+    return host, port
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SystemExit(f"tlsengine: {whole!r} has no valid port; use HOST:PORT")
+    return int(text)
+
+
+def fail(exc: BaseException) -> int:
+    """One clear line on stderr and a non-zero exit, for errors the user can act on."""
+    kind = "error" if isinstance(exc, TLSEngineError) else type(exc).__name__
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    print(f"tlsengine: {kind}: {first}", file=sys.stderr)
+    return 2 if isinstance(exc, IdentityError) else 1
