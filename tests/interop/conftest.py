@@ -1,0 +1,32 @@
+"""Fixtures of the interop suite: real peers from tests/peers.py and the client identities."""
+
+from __future__ import annotations
+
+import pytest
+from peers import peers, server_pki  # noqa: F401 - fixtures registered by import
+
+from tlsengine.identity.model import Identity
+from tlsengine.testing import CA
+
+
+@pytest.fixture(scope="session")
+def identity_a(root_ca: CA) -> Identity:
+    """A P-256 client identity under root A (what root-A servers should get)."""
+    return root_ca.identity("client A", "p256", alias="client-a")
+
+
+@pytest.fixture(scope="session")
+def identity_b(other_root_ca: CA) -> Identity:
+    """A P-256 client identity under root B."""
+    return other_root_ca.identity("client B", "p256", alias="client-b")
+
+
+@pytest.fixture(scope="session")
+def stranger_ca() -> CA:
+    """A CA no peer trusts, for the wrong-CA cases."""
+    return CA.root("tlsengine Stranger Root")
+
+
+@pytest.fixture(scope="session")
+def identity_stranger(stranger_ca: CA) -> Identity:
+    return stranger_ca.identity("client Stranger", "p256", alias="client-stranger")

@@ -1,0 +1,635 @@
+"""Real TLS servers on 127.0.0.1 for the interop suite: start, wait until they accept, stop.
+
+Every peer is a context manager and is also handed out by a factory fixture (registered
+in ``tests/interop/conftest.py``) that stops whatever it started, so a failing test never
+leaks a process or a thread. Waits are bounded: a peer that does not accept within
+``START_TIMEOUT`` seconds, or exits early, raises ``PeerStartError`` with its own output.
+
+Peers and the Debian package each needs (``require_tool`` skips locally, fails under CI):
+
+- ``PythonSSLServer``: the stdlib ``ssl`` module, in a thread (no package).
+- ``OpenSSLServer``: ``openssl s_server`` (package ``openssl``).
+- ``GnuTLSServer``: ``gnutls-serv`` (package ``gnutls-bin``); it binds every address and has
+  no listen-address option, so we only ever connect to 127.0.0.1.
+- ``NginxServer``: ``nginx`` with its own prefix, config, pid and logs in a temp dir
+  (package ``nginx-light``).
+- tlslite-ng: ``tlsengine.testing.TestServer`` (no package; a Python dependency).
+
+Tools that need a port number get one from a bound-then-closed socket; a start that loses
+the race for it (another process took the port) is retried on a fresh port.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import pytest
+from conftest import require_tool
+from cryptography import x509
+
+from tlsengine.identity.model import Identity, PrivateKey
+from tlsengine.testing import CA, TestServer, cert_pem, key_pem
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 5.0  # generous for loaded CI boxes; a healthy start takes < 0.5 s
+STOP_TIMEOUT = 3.0
+START_ATTEMPTS = 3
+
+
+class PeerStartError(RuntimeError):
+    """A peer did not come up; the message carries its output."""
+
+
+# --------------------------------------------------------------------------- PKI on disk
+
+
+@dataclass(frozen=True)
+class ServerPKI:
+    """A server certificate for localhost/127.0.0.1 and its CA, written to a directory."""
+
+    ca: CA
+    certificate: x509.Certificate
+    key: PrivateKey
+    cert_file: Path  # leaf then CA
+    key_file: Path
+    ca_file: Path  # the CA that signed the server, for our client's cafile
+
+    @property
+    def chain(self) -> list[x509.Certificate]:
+        return [self.certificate, self.ca.certificate]
+
+
+def make_server_pki(ca: CA, directory: Path, key: str = "p256") -> ServerPKI:
+    """Issue a localhost server certificate from ``ca`` and write the PEM files peers read."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, k = ca.issue("localhost", key, client=False, server=True, dns=["localhost"], ips=[HOST])
+    cert_file = directory / "server.pem"
+    key_file = directory / "server.key"
+    ca_file = directory / "server-ca.pem"
+    cert_file.write_bytes(cert_pem(cert, ca.certificate))
+    key_file.write_bytes(key_pem(k))
+    ca_file.write_bytes(ca.pem)
+    return ServerPKI(ca, cert, k, cert_file, key_file, ca_file)
+
+
+def write_cas(path: Path, *cas: CA | x509.Certificate) -> Path:
+    """A PEM bundle of CA certificates (what servers trust for client certificates)."""
+    certs = [c.certificate if isinstance(c, CA) else c for c in cas]
+    path.write_bytes(cert_pem(*certs))
+    return path
+
+
+def write_identity(identity: Identity, directory: Path) -> tuple[Path, Path]:
+    """Chain PEM and key PEM of an identity, for peers and stdlib clients that read files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", identity.alias or identity.fingerprint[:16])
+    chain = directory / f"{stem}.pem"
+    key = directory / f"{stem}.key"
+    chain.write_bytes(cert_pem(*identity.chain))
+    key.write_bytes(key_pem(identity.private_key))
+    return chain, key
+
+
+def subject_of(identity: Identity) -> str:
+    """RFC 4514 subject, the form nginx's ``$ssl_client_s_dn`` and our records use."""
+    return identity.certificate.subject.rfc4514_string()
+
+
+# --------------------------------------------------------------------------- ports and waits
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (a tool may still lose a race for it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def accepting(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+# --------------------------------------------------------------------------- process peers
+
+
+class ProcessPeer:
+    """A server tool run as a subprocess, output captured to files (no pipe can fill up)."""
+
+    tool = ""
+    name = "peer"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._out_path = workdir / f"{self.name}.out"
+        self._err_path = workdir / f"{self.name}.err"
+
+    def argv(self, port: int) -> list[str]:
+        raise NotImplementedError
+
+    def prepare(self, port: int) -> None:
+        """Write whatever config the tool reads before it starts."""
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (HOST, self.port)
+
+    @property
+    def stdout(self) -> str:
+        return self._out_path.read_text(errors="replace") if self._out_path.exists() else ""
+
+    @property
+    def stderr(self) -> str:
+        return self._err_path.read_text(errors="replace") if self._err_path.exists() else ""
+
+    def start(self) -> ProcessPeer:
+        require_tool(self.tool)
+        last = ""
+        for _ in range(START_ATTEMPTS):
+            port = free_port()
+            self.prepare(port)
+            if self._launch(port):
+                self.port = port
+                return self
+            last = f"stdout:\n{self.stdout[-2000:]}\nstderr:\n{self.stderr[-2000:]}"
+            self.stop()
+        raise PeerStartError(
+            f"{self.name} did not start on {HOST} ({START_ATTEMPTS} tries)\n{last}"
+        )
+
+    def _launch(self, port: int) -> bool:
+        with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                self.argv(port),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=self.workdir,
+                start_new_session=True,  # its own process group, stopped as one
+            )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if accepting(port):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=STOP_TIMEOUT)
+        except ProcessLookupError:
+            proc.wait(timeout=STOP_TIMEOUT)
+
+    def __enter__(self) -> ProcessPeer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def wait_for_output(self, pattern: str, timeout: float = 3.0) -> re.Match[str]:
+        """The first match of ``pattern`` in stdout+stderr, waiting (bounded) for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, self.stdout + self.stderr)
+            if m or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        if not m:
+            raise AssertionError(
+                f"{self.name} never printed /{pattern}/\nstdout:\n{self.stdout[-3000:]}\n"
+                f"stderr:\n{self.stderr[-3000:]}"
+            )
+        return m
+
+
+Verify = Literal["require", "request", "none"]
+
+
+class OpenSSLServer(ProcessPeer):
+    """``openssl s_server``: TLS 1.3 by default, ``-www`` status page (shows the client cert).
+
+    ``verify="require"`` is ``-Verify 1 -verify_return_error`` (reject a missing or
+    untrusted certificate), ``"request"`` is ``-verify 1 -verify_return_error`` (ask, accept
+    none, reject an untrusted one), ``"none"`` asks for nothing. ``-msg`` is always on, so
+    ``received_handshake()`` lists the handshake messages the server read.
+    """
+
+    tool = "openssl"
+    name = "openssl-s_server"
+
+    def __init__(
+        self,
+        workdir: Path,
+        pki: ServerPKI,
+        *,
+        client_cas: Path | None = None,
+        verify: Verify = "require",
+        no_ca_names: bool = False,
+        client_sigalgs: str | None = None,
+        groups: str | None = None,
+        ciphersuites: str | None = None,
+        tls: Literal["1.2", "1.3", "any"] = "1.3",
+        mode: Literal["www", "rev"] = "www",
+        extra: Sequence[str] = (),
+    ) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = client_cas
+        self.verify = verify
+        self.options: list[str] = []
+        if no_ca_names:
+            self.options.append("-no_ca_names")
+        if client_sigalgs:
+            self.options += ["-client_sigalgs", client_sigalgs]
+        if groups:
+            self.options += ["-groups", groups]
+        if ciphersuites:
+            self.options += ["-ciphersuites", ciphersuites]
+        if tls != "any":
+            self.options.append(f"-tls{tls.replace('.', '_')}")
+        self.options += [f"-{mode}", *extra]
+
+    def argv(self, port: int) -> list[str]:
+        argv = ["openssl", "s_server", "-accept", f"{HOST}:{port}", "-msg", "-no_ticket"]
+        argv += ["-cert", str(self.pki.cert_file), "-key", str(self.pki.key_file)]
+        if self.verify != "none":
+            flag = "-Verify" if self.verify == "require" else "-verify"
+            argv += [flag, "1", "-verify_return_error"]
+            argv += ["-CAfile", str(self.client_cas or self.pki.ca_file)]
+        return argv + self.options
+
+    def received_handshake(self) -> list[str]:
+        """Handshake message names the server read (``<<<`` lines of ``-msg``)."""
+        return re.findall(r"^<<< [^\n]*Handshake \[length [0-9a-f]+\], (\w+)", self.stdout, re.M)
+
+    def client_subjects(self) -> list[str]:
+        """Client leaf subjects the server verified (its ``depth=0`` verify lines)."""
+        return re.findall(r"^depth=0 (.+)$", self.stderr + self.stdout, re.M)
+
+
+class GnuTLSServer(ProcessPeer):
+    """``gnutls-serv --http``: its page and its log show the client certificate."""
+
+    tool = "gnutls-serv"
+    name = "gnutls-serv"
+
+    def __init__(
+        self,
+        workdir: Path,
+        pki: ServerPKI,
+        *,
+        client_cas: Path | None = None,
+        require_client_cert: bool = True,
+        priority: str | None = None,
+    ) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = client_cas
+        self.require_client_cert = require_client_cert
+        self.priority = priority
+
+    def argv(self, port: int) -> list[str]:
+        argv = ["gnutls-serv", "--http", "-p", str(port)]
+        argv += ["--x509certfile", str(self.pki.cert_file)]
+        argv += ["--x509keyfile", str(self.pki.key_file)]
+        argv += ["--x509cafile", str(self.client_cas or self.pki.ca_file)]
+        if self.require_client_cert:
+            argv += ["--require-client-cert", "--verify-client-cert"]
+        if self.priority:
+            argv += ["--priority", self.priority]
+        return argv
+
+    def client_subjects(self) -> list[str]:
+        return re.findall(r"Certificate\[0\] info:.*?Subject: ([^\n]+)", self.stdout, re.S)
+
+
+class NginxServer(ProcessPeer):
+    """nginx with a private prefix; the body reports ``$ssl_client_s_dn``/``$ssl_client_verify``.
+
+    A certificate nginx rejects still completes the handshake; nginx answers HTTP 400.
+    Runs in the foreground without a master process, so no user switching happens (works
+    as root in CI and as a normal user locally).
+    """
+
+    tool = "nginx"
+    name = "nginx"
+
+    def __init__(
+        self,
+        workdir: Path,
+        pki: ServerPKI,
+        *,
+        client_cas: Path | None = None,
+        verify_client: Literal["on", "optional", "off"] = "on",
+        protocols: str = "TLSv1.2 TLSv1.3",
+    ) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = client_cas
+        self.verify_client = verify_client
+        self.protocols = protocols
+
+    def prepare(self, port: int) -> None:
+        d = self.workdir
+        client_auth = ""
+        if self.verify_client != "off":
+            client_auth = (
+                f"ssl_verify_client {self.verify_client};\n"
+                f"    ssl_client_certificate {self.client_cas or self.pki.ca_file};\n"
+                "    ssl_verify_depth 4;"
+            )
+        temps = "\n  ".join(
+            f"{kind}_temp_path {d / kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (d / "nginx.conf").write_text(
+            f"""daemon off;
+master_process off;
+worker_processes 1;
+pid {d / "nginx.pid"};
+error_log {d / "error.log"} info;
+events {{ worker_connections 64; }}
+http {{
+  access_log {d / "access.log"};
+  {temps}
+  server {{
+    listen {HOST}:{port} ssl;
+    ssl_certificate {self.pki.cert_file};
+    ssl_certificate_key {self.pki.key_file};
+    ssl_protocols {self.protocols};
+    {client_auth}
+    location / {{
+      default_type text/plain;
+      return 200 "subject=$ssl_client_s_dn\\nverify=$ssl_client_verify\\n";
+    }}
+  }}
+}}
+"""
+        )
+
+    def argv(self, port: int) -> list[str]:
+        nginx = require_tool("nginx")
+        conf = self.workdir / "nginx.conf"
+        return [nginx, "-p", str(self.workdir), "-c", str(conf), "-e", str(self._err_path)]
+
+    @property
+    def error_log(self) -> str:
+        path = self.workdir / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+# --------------------------------------------------------------------------- stdlib ssl peer
+
+
+@dataclass
+class SSLRecord:
+    """What the stdlib server saw on one connection."""
+
+    peer: tuple[str, int]
+    subject: str | None = None  # client leaf (the stdlib exposes only the leaf)
+    version: str | None = None
+    handshake_messages: list[str] = field(default_factory=list)  # read from the client
+    error: str | None = None
+
+
+class PythonSSLServer:
+    """The stdlib ``ssl`` server in a thread: never sends CA names, nor close_notify.
+
+    ``verify_mode`` is ``ssl.CERT_REQUIRED``, ``CERT_OPTIONAL`` or ``CERT_NONE``. After the
+    handshake it answers one HTTP request with the client subject. Handshake messages read
+    from the client are recorded through the ``ssl`` message callback, so a test can assert
+    that no Certificate message arrived.
+    """
+
+    def __init__(
+        self,
+        pki: ServerPKI,
+        *,
+        verify_mode: ssl.VerifyMode = ssl.CERT_REQUIRED,
+        client_cas: Path | None = None,
+        minimum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+        maximum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
+        timeout: float = 5.0,
+    ) -> None:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = minimum_version
+        ctx.maximum_version = maximum_version
+        ctx.load_cert_chain(pki.cert_file, pki.key_file)
+        ctx.verify_mode = verify_mode
+        if verify_mode != ssl.CERT_NONE:
+            ctx.load_verify_locations(cafile=str(client_cas or pki.ca_file))
+        ctx.num_tickets = 0
+        ctx._msg_callback = self._on_message  # type: ignore[attr-defined]
+        self.context = ctx
+        self.timeout = timeout
+        self.records: list[SSLRecord] = []
+        self.port = 0
+        self._current: dict[int, SSLRecord] = {}
+        self._taken = 0
+        self._done = threading.Condition()
+        self._stop = threading.Event()
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (HOST, self.port)
+
+    def _on_message(
+        self, conn: Any, direction: str, version: Any, ctype: Any, mtype: Any, data: Any
+    ) -> None:
+        if direction != "read" or getattr(ctype, "name", "") != "HANDSHAKE":
+            return
+        record = self._current.get(threading.get_ident())
+        if record is not None:
+            record.handshake_messages.append(getattr(mtype, "name", str(mtype)))
+
+    def start(self) -> PythonSSLServer:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((HOST, 0))
+        listener.listen(16)
+        listener.settimeout(0.1)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        t = threading.Thread(target=self._accept_loop, name="PythonSSLServer", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in list(self._threads):
+            t.join(timeout=STOP_TIMEOUT)
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def __enter__(self) -> PythonSSLServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def next_record(self, timeout: float = 5.0) -> SSLRecord:
+        """The oldest connection whose handshake ended and that no caller has taken yet."""
+        with self._done:
+            if not self._done.wait_for(lambda: len(self.records) > self._taken, timeout=timeout):
+                raise TimeoutError(f"no TLS connection finished within {timeout} s")
+            self._taken += 1
+            return self.records[self._taken - 1]
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                sock, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(sock, peer), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        record = SSLRecord(peer=peer)
+        self._current[threading.get_ident()] = record
+        sock.settimeout(self.timeout)
+        tls: ssl.SSLSocket | None = None
+        try:
+            tls = self.context.wrap_socket(sock, server_side=True)
+            record.version = tls.version()
+            der = tls.getpeercert(binary_form=True)
+            if der:
+                cert = x509.load_der_x509_certificate(der)
+                record.subject = cert.subject.rfc4514_string()
+        except (OSError, ssl.SSLError) as exc:
+            record.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._current.pop(threading.get_ident(), None)
+            with self._done:
+                self.records.append(record)
+                self._done.notify_all()
+        try:
+            if tls is not None:
+                self._answer(tls, record)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            (tls or sock).close()
+
+    @staticmethod
+    def _answer(tls: ssl.SSLSocket, record: SSLRecord) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request and len(request) < 65536:
+            chunk = tls.recv(16384)
+            if not chunk:
+                return
+            request += chunk
+        body = f"subject={record.subject or ''}\n".encode()
+        tls.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@dataclass
+class Peers:
+    """Factory for every peer kind; everything it started is stopped at teardown."""
+
+    workdir: Path
+    pki: ServerPKI
+    started: list[Any] = field(default_factory=list)
+
+    def _dir(self, kind: str) -> Path:
+        return self.workdir / f"{kind}-{len(self.started)}"
+
+    def _keep(self, peer: Any) -> Any:
+        self.started.append(peer)
+        return peer
+
+    def python_ssl(self, **kw: Any) -> PythonSSLServer:
+        peer = PythonSSLServer(self.pki, **kw)
+        self._keep(peer)
+        return peer.start()
+
+    def openssl(self, **kw: Any) -> OpenSSLServer:
+        peer = self._keep(OpenSSLServer(self._dir("openssl"), self.pki, **kw))
+        peer.start()
+        return peer
+
+    def gnutls(self, **kw: Any) -> GnuTLSServer:
+        peer = self._keep(GnuTLSServer(self._dir("gnutls"), self.pki, **kw))
+        peer.start()
+        return peer
+
+    def nginx(self, **kw: Any) -> NginxServer:
+        peer = self._keep(NginxServer(self._dir("nginx"), self.pki, **kw))
+        peer.start()
+        return peer
+
+    def tlslite(self, **kw: Any) -> TestServer:
+        peer = self._keep(TestServer(self.pki.chain, self.pki.key, **kw))
+        peer.start()
+        return peer
+
+    def cas(self, *cas: CA | x509.Certificate) -> Path:
+        """A client-CA bundle file for a peer to trust."""
+        path = self.workdir / f"client-cas-{len(list(self.workdir.glob('client-cas-*')))}.pem"
+        return write_cas(path, *cas)
+
+    def stop_all(self) -> None:
+        for peer in reversed(self.started):
+            peer.stop()
+        self.started.clear()
+
+
+@pytest.fixture(scope="session")
+def server_pki(root_ca: CA, tmp_path_factory: pytest.TempPathFactory) -> ServerPKI:
+    """One localhost server certificate from the session root, shared by every peer."""
+    return make_server_pki(root_ca, tmp_path_factory.mktemp("server-pki"))
+
+
+@pytest.fixture
+def peers(server_pki: ServerPKI, tmp_path: Path) -> Iterator[Peers]:
+    factory = Peers(tmp_path, server_pki)
+    try:
+        yield factory
+    finally:
+        factory.stop_all()
