@@ -1,0 +1,230 @@
+"""`CertificateRequestInfo`: what a server asked for, in one version-neutral shape.
+
+The protocol layer builds it from a TLS 1.2 or 1.3 CertificateRequest; tests and fuzzers build
+it by hand. Everything is normalised on construction (scheme names, CA names with their DER,
+OID filters) so that selection never has to second-guess its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from ..errors import DecodeError
+from .names import der_of, name_from_der
+from .schemes import CERTIFICATE_TYPE_CODES, CERTIFICATE_TYPES, scheme_code, scheme_name
+
+VERSIONS = ("TLSv1.2", "TLSv1.3")
+
+SchemeInput = str | int | tuple[int, int]
+
+
+def _scheme(value: SchemeInput) -> str:
+    """A scheme as its RFC 8446 name: names kept, code points and (hash, sig) pairs named."""
+    if isinstance(value, tuple) and len(value) == 2:
+        value = (value[0] << 8) | value[1]
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFF:
+        return scheme_name(value)
+    if isinstance(value, str):
+        code = scheme_code(value)
+        if code is not None:
+            return scheme_name(code)
+    raise DecodeError(
+        f"unknown signature scheme {value!r}: use an RFC 8446 name such as "
+        "'ecdsa_secp256r1_sha256', a code point, or a '0xNNNN' string"
+    )
+
+
+def _schemes(values: Iterable[SchemeInput] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    if isinstance(values, str | bytes):
+        raise DecodeError("signature schemes must be a list of names, not one string")
+    return tuple(_scheme(v) for v in values)
+
+
+def _certificate_type(value: str | int) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFF:
+        return CERTIFICATE_TYPES.get(value, f"0x{value:02x}")
+    if isinstance(value, str) and value in CERTIFICATE_TYPE_CODES:
+        return value
+    raise DecodeError(
+        f"unknown certificate type {value!r}: use 'rsa_sign', 'ecdsa_sign' or a number 0-255"
+    )
+
+
+def _ca_name(value: x509.Name | bytes | bytearray | memoryview) -> tuple[x509.Name, bytes]:
+    if isinstance(value, x509.Name):
+        return value, der_of(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        der = bytes(value)
+        return name_from_der(der), der
+    raise DecodeError(f"a CA name must be an x509.Name or its DER bytes, not {type(value)!r}")
+
+
+def _oid_filters(value: Any) -> tuple[tuple[str, bytes], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    out = []
+    try:
+        for oid, der in items:
+            dotted = oid.dotted_string if isinstance(oid, x509.ObjectIdentifier) else str(oid)
+            x509.ObjectIdentifier(dotted)  # validates the dotted form
+            if not isinstance(der, bytes | bytearray | memoryview):
+                raise TypeError(f"values of OID filter {dotted} must be DER bytes")
+            out.append((dotted, bytes(der)))
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(
+            f"oid_filters must map dotted OIDs to DER extension values: {exc}"
+        ) from None
+    return tuple(out)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificateRequestInfo:
+    """A server's CertificateRequest, decoded (RFC 8446 4.3.2 / RFC 5246 7.4.4).
+
+    ``signature_schemes`` and ``signature_schemes_cert`` are tuples of RFC 8446 names in the
+    server's order; code points we do not know are kept as ``"0xNNNN"`` and never match.
+    ``signature_schemes_cert`` is None when the server did not send the extension.
+    ``certificate_types`` holds TLS 1.2 names ("rsa_sign", "ecdsa_sign"; unknown as "0xNN")
+    and is None for TLS 1.3 or when not given. ``certificate_authorities`` accepts x509.Name
+    objects or their DER; ``certificate_authorities_der`` keeps the DER for exact matching.
+    ``oid_filters`` (TLS 1.3, RFC 8446 4.2.5) accepts a mapping or pairs of (dotted OID or
+    ObjectIdentifier, DER of the extension value) and is stored as a tuple of pairs; an empty
+    value asks only that the extension be present.
+    """
+
+    version: str
+    certificate_authorities: tuple[x509.Name, ...] = ()
+    signature_schemes: tuple[str, ...] = ()
+    signature_schemes_cert: tuple[str, ...] | None = None
+    certificate_types: tuple[str, ...] | None = None
+    oid_filters: tuple[tuple[str, bytes], ...] = ()
+    context: bytes = b""
+    post_handshake: bool = False
+    server_name: str | None = None
+    certificate_authorities_der: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.version not in VERSIONS:
+            raise DecodeError(f"version must be 'TLSv1.2' or 'TLSv1.3', not {self.version!r}")
+        names, ders = [], []
+        for value in self.certificate_authorities or ():
+            name, der = _ca_name(value)
+            names.append(name)
+            ders.append(der)
+        if self.certificate_authorities_der and len(self.certificate_authorities_der) == len(ders):
+            ders = [bytes(d) for d in self.certificate_authorities_der]
+        types = self.certificate_types
+        if types is not None and self.version == "TLSv1.3":
+            raise DecodeError("certificate_types exist only in TLS 1.2 CertificateRequests")
+        if self.oid_filters and self.version == "TLSv1.2":
+            raise DecodeError("oid_filters exist only in TLS 1.3 CertificateRequests")
+        if self.server_name is not None and not isinstance(self.server_name, str):
+            raise DecodeError(f"server_name must be a str or None, not {self.server_name!r}")
+        if not isinstance(self.context, bytes | bytearray | memoryview):
+            raise DecodeError("context must be bytes (the TLS 1.3 certificate_request_context)")
+        fixed = {
+            "certificate_authorities": tuple(names),
+            "certificate_authorities_der": tuple(ders),
+            "signature_schemes": _schemes(self.signature_schemes) or (),
+            "signature_schemes_cert": _schemes(self.signature_schemes_cert),
+            "certificate_types": None if types is None else tuple(map(_certificate_type, types)),
+            "oid_filters": _oid_filters(self.oid_filters or ()),
+            "context": bytes(self.context),
+            "post_handshake": bool(self.post_handshake),
+        }
+        for key, value in fixed.items():
+            object.__setattr__(self, key, value)
+
+    @classmethod
+    def from_tls13(
+        cls,
+        *,
+        signature_schemes: Sequence[int],
+        signature_schemes_cert: Sequence[int] | None = None,
+        certificate_authorities: Sequence[bytes] = (),
+        oid_filters: Iterable[tuple[str | bytes, bytes]] | Mapping[str, bytes] = (),
+        context: bytes = b"",
+        post_handshake: bool = False,
+        server_name: str | None = None,
+    ) -> CertificateRequestInfo:
+        """From decoded TLS 1.3 extensions: code points, DER CA names, OID filters.
+
+        OIDs in ``oid_filters`` may be dotted strings or the DER body of an OBJECT IDENTIFIER
+        as carried on the wire.
+        """
+        pairs = oid_filters.items() if isinstance(oid_filters, Mapping) else oid_filters
+        filters = [(_oid_text(oid), der) for oid, der in pairs]
+        return cls(
+            version="TLSv1.3",
+            certificate_authorities=tuple(certificate_authorities),
+            signature_schemes=tuple(signature_schemes),
+            signature_schemes_cert=None
+            if signature_schemes_cert is None
+            else tuple(signature_schemes_cert),
+            oid_filters=tuple(filters),
+            context=context,
+            post_handshake=post_handshake,
+            server_name=server_name,
+        )
+
+    @classmethod
+    def from_tls12(
+        cls,
+        *,
+        certificate_types: Sequence[int],
+        signature_schemes: Sequence[int | tuple[int, int]],
+        certificate_authorities: Sequence[bytes] = (),
+        server_name: str | None = None,
+    ) -> CertificateRequestInfo:
+        """From a decoded TLS 1.2 CertificateRequest (tlslite-ng gives (hash, sig) pairs)."""
+        return cls(
+            version="TLSv1.2",
+            certificate_types=tuple(certificate_types),
+            signature_schemes=tuple(signature_schemes),
+            certificate_authorities=tuple(certificate_authorities),
+            server_name=server_name,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able summary (what ``tlsengine probe --json`` prints about the request)."""
+        return {
+            "version": self.version,
+            "certificate_authorities": [n.rfc4514_string() for n in self.certificate_authorities],
+            "signature_schemes": list(self.signature_schemes),
+            "signature_schemes_cert": None
+            if self.signature_schemes_cert is None
+            else list(self.signature_schemes_cert),
+            "certificate_types": None
+            if self.certificate_types is None
+            else list(self.certificate_types),
+            "oid_filters": [[oid, der.hex()] for oid, der in self.oid_filters],
+            "post_handshake": self.post_handshake,
+            "server_name": self.server_name,
+        }
+
+
+def _oid_text(oid: str | bytes | x509.ObjectIdentifier) -> str:
+    """Dotted form of an OID given dotted, as an ObjectIdentifier, or as DER content octets."""
+    if isinstance(oid, x509.ObjectIdentifier):
+        return oid.dotted_string
+    if isinstance(oid, str):
+        return oid
+    body = bytes(oid)
+    if not body or body[-1] & 0x80:
+        raise DecodeError(f"OID filter has a malformed OBJECT IDENTIFIER ({body.hex()})")
+    arcs, value = [], 0
+    for byte in body:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
+
+
+__all__ = ["CertificateRequestInfo"]
