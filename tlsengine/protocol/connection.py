@@ -1,0 +1,350 @@
+"""`ClientConnection`: the sans-IO TLS client. Bytes in, events and bytes out.
+
+The shape is h11's: ``receive_data(bytes) -> list[Event]``, ``data_to_send() -> bytes``.
+No sockets, threads, sleeps or clocks here; the socket layer drives it. The record layer
+and alert handling live in this class, the TLS 1.3 handshake in tls13.py.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tlslite.constants import AlertDescription
+
+from ..errors import (
+    AlertReceived,
+    CertificateVerificationError,
+    ClientCertificateRejected,
+    DecodeError,
+    HandshakeError,
+    TLSError,
+)
+from ..identity.model import Identity
+from .events import ConnectionClosed, DataReceived, Event
+from .keyschedule import CipherSuite
+from .record import (
+    ALERT,
+    APPLICATION_DATA,
+    CHANGE_CIPHER_SPEC,
+    HANDSHAKE,
+    MAX_PLAINTEXT,
+    HandshakeReassembler,
+    RecordProtection,
+    RecordReader,
+    fatal,
+    plaintext_records,
+)
+from .tls13 import SessionTicket, State, TLS13Handshake
+
+__all__ = ["ClientConfig", "ClientConnection", "State", "SessionTicket", "REJECTION_ALERTS"]
+
+#: Alerts by which servers refuse a client certificate (or its absence): OpenSSL,
+#: Java, GnuTLS, Go and NSS between them use all of these.
+REJECTION_ALERTS = frozenset(
+    {
+        "certificate_required",
+        "bad_certificate",
+        "unknown_ca",
+        "certificate_expired",
+        "unsupported_certificate",
+        "access_denied",
+        "certificate_unknown",
+        "certificate_revoked",
+        "decrypt_error",
+        "handshake_failure",
+    }
+)
+
+_CCS_RECORD = b"\x14\x03\x03\x00\x01\x01"
+_CLOSE_NOTIFY = 0
+_USER_CANCELED = 90
+
+
+def _default_signature_schemes() -> tuple[str, ...]:
+    return (
+        "ecdsa_secp256r1_sha256",
+        "ecdsa_secp384r1_sha384",
+        "ecdsa_secp521r1_sha512",
+        "ed25519",
+        "ed448",
+        "rsa_pss_rsae_sha256",
+        "rsa_pss_rsae_sha384",
+        "rsa_pss_rsae_sha512",
+        "rsa_pss_pss_sha256",
+        "rsa_pss_pss_sha384",
+        "rsa_pss_pss_sha512",
+        # certificates only (never a TLS 1.3 CertificateVerify): most chains are PKCS#1 signed
+        "rsa_pkcs1_sha256",
+        "rsa_pkcs1_sha384",
+        "rsa_pkcs1_sha512",
+    )
+
+
+@dataclass
+class ClientConfig:
+    """Everything one connection needs to know; the socket layer fills it from ClientContext."""
+
+    server_name: str | None = None  # SNI (omitted for IP literals)
+    alpn_protocols: Sequence[str] = ()
+    identities: Sequence[Identity] = ()  # snapshot taken at handshake start
+    select: Callable[[Any, Sequence[Identity]], Any] | None = None
+    verify_chain: Callable[[list[bytes]], None] | None = None
+    cipher_suites: Sequence[str] = (
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    )
+    groups: Sequence[str] = ("x25519", "secp256r1", "secp384r1", "X25519MLKEM768")
+    key_share_groups: Sequence[str] = ("x25519",)
+    signature_schemes: Sequence[str] = field(default_factory=_default_signature_schemes)
+    max_version: str = "TLSv1.3"
+    min_version: str = "TLSv1.2"
+    post_handshake_auth: bool = True
+    now: datetime | None = None
+    trace: bool = False
+    random: Callable[[int], bytes] = os.urandom
+
+
+class ClientConnection(TLS13Handshake):
+    """One TLS client connection, driven by the caller's I/O."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.state = State.START
+        self.handshake_complete = False
+        self.version: str | None = None
+        self.cipher: str | None = None
+        self.alpn_protocol: str | None = None
+        self.peer_certificates: list[bytes] = []
+        self.certificate_request: Any = None
+        self.selection: Any = None
+        self.client_identity: Identity | None = None
+        self.transcript: list[dict[str, Any]] = []
+        self.session_tickets: list[SessionTicket] = []
+        self._identities: tuple[Identity, ...] = ()
+        self._answered_certificate_request = False
+        self._out: list[bytes] = []
+        self._reader = RecordReader()
+        self._handshake = HandshakeReassembler()
+        self._read: RecordProtection | None = None
+        self._write: RecordProtection | None = None
+        self._ccs_sent = False
+        self._write_closed = False
+        self._failed: TLSError | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ClientConnection(state={self.state.value}, version={self.version}, "
+            f"cipher={self.cipher}, server_name={self.config.server_name!r})"
+        )
+
+    # ------------------------------------------------------------------ public API
+
+    def start_handshake(self) -> None:
+        """Queue the ClientHello; identities are snapshotted now for the whole connection."""
+        if self.state is not State.START:
+            raise HandshakeError("handshake already started", state=self.state.value)
+        self._identities = tuple(self.config.identities)
+        self._init_tls13()
+        self._send_client_hello()
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> list[Event]:
+        """Feed bytes from the peer; returns the events they complete.
+
+        On our own failure the fatal alert is queued before the error is raised, so
+        ``data_to_send()`` still returns it.
+        """
+        if self._failed is not None:
+            raise TLSError(f"connection already failed: {self._failed}")
+        if self.state is State.START:
+            raise HandshakeError("receive_data before start_handshake", state="START")
+        events: list[Event] = []
+        reader = self._reader
+        try:
+            reader.feed(data)
+            while self.state is not State.CLOSED:
+                record = reader.next_record()
+                if record is None:
+                    break
+                self._process_record(*record, events)
+        except TLSError as exc:
+            self._fail(exc)
+            raise
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Drain everything queued for the peer."""
+        if not self._out:
+            return b""
+        out = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+        self._out = []
+        return out
+
+    def send_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Protect application data in records of at most 16 KiB, one AEAD call each."""
+        if not self.handshake_complete or self._write is None:
+            raise HandshakeError("cannot send application data before the handshake completes")
+        if self._write_closed or self._failed is not None:
+            raise TLSError("cannot send: the connection is closed")
+        seal = self._write.seal
+        view = memoryview(data)
+        out = self._out
+        for start in range(0, len(view), MAX_PLAINTEXT):
+            out.append(seal(APPLICATION_DATA, view[start : start + MAX_PLAINTEXT]))
+
+    def send_close_notify(self) -> None:
+        """Queue close_notify; we send nothing afterwards (reading may go on)."""
+        if self._write_closed:
+            return
+        self._send_alert("close_notify", level=1)
+        self._write_closed = True
+
+    def request_key_update(self, update_requested: bool = True) -> None:
+        """Send a KeyUpdate and switch our write keys (RFC 8446 section 4.6.3)."""
+        if self.state is not State.CONNECTED:
+            raise HandshakeError("KeyUpdate needs a completed handshake", state=self.state.value)
+        self._send_key_update(update_requested)
+
+    # ------------------------------------------------------------------ records in
+
+    def _process_record(
+        self, content_type: int, header: bytes, payload: memoryview, events: list[Event]
+    ) -> None:
+        if content_type == APPLICATION_DATA:
+            if self._read is None:
+                raise fatal("unexpected_message", "protected record before any keys")
+            content_type, data = self._read.open(header, payload)
+            if content_type == CHANGE_CIPHER_SPEC:
+                raise fatal("unexpected_message", "protected change_cipher_spec record")
+        else:
+            if len(payload) > MAX_PLAINTEXT:
+                raise fatal("record_overflow", f"plaintext record of {len(payload)} bytes")
+            data = bytes(payload)
+            if content_type == CHANGE_CIPHER_SPEC:
+                if data != b"\x01" or self.handshake_complete or self.state is State.START:
+                    raise fatal("unexpected_message", "change_cipher_spec outside the handshake")
+                return  # middlebox compatibility: dropped (RFC 8446 section 5)
+            if content_type == HANDSHAKE and self._read is not None:
+                raise fatal("unexpected_message", "plaintext handshake record after keys")
+        if content_type != HANDSHAKE and not self._handshake.empty:
+            raise fatal("unexpected_message", "record interleaved with a fragmented message")
+        if content_type == HANDSHAKE:
+            self._process_handshake(data, events)
+        elif content_type == APPLICATION_DATA:
+            if not self.handshake_complete:
+                raise fatal("unexpected_message", "application data before the handshake ended")
+            self._answered_certificate_request = False  # the server accepted our answer
+            events.append(DataReceived(data))
+        else:
+            self._process_alert(data, events)
+
+    def _process_handshake(self, data: bytes, events: list[Event]) -> None:
+        if not data:
+            raise fatal("unexpected_message", "empty handshake record")
+        reassembler = self._handshake
+        reassembler.feed(data)
+        while (message := reassembler.next_message()) is not None:
+            keys_changed = self._handle_handshake_message(message, events)
+            if keys_changed and not reassembler.empty:
+                raise fatal(
+                    "unexpected_message",
+                    "handshake data continues across a key change (RFC 8446 section 5.1)",
+                )
+
+    def _process_alert(self, data: bytes, events: list[Event]) -> None:
+        if len(data) != 2:
+            raise fatal("decode_error", "alert record is not two bytes", error=DecodeError)
+        level, code = data[0], data[1]
+        name = AlertDescription.toStr(code)
+        if code == _USER_CANCELED:
+            return
+        self._trace("in", "Alert", level=level, description=name)
+        if code == _CLOSE_NOTIFY and self.handshake_complete:
+            self.state = State.CLOSED
+            events.append(ConnectionClosed())
+            return
+        self.state = State.CLOSED
+        if self._answered_certificate_request and name in REJECTION_ALERTS:
+            raise ClientCertificateRejected(
+                f"server rejected our client certificate ({name})"
+                if self.client_identity is not None
+                else f"server required a client certificate and none fitted ({name})",
+                selection=self.selection,
+                alert=name,
+            )
+        raise AlertReceived(name, "fatal" if level == 2 else "warning")
+
+    # ------------------------------------------------------------------ records out
+
+    def _send_change_cipher_spec(self) -> None:
+        if not self._ccs_sent:
+            self._ccs_sent = True
+            self._out.append(_CCS_RECORD)
+
+    def _send_handshake_flight(self, messages: Sequence[bytes]) -> None:
+        data = b"".join(messages)
+        if self._write is None:
+            version = b"\x03\x01" if self.state is State.START else b"\x03\x03"
+            self._out.append(plaintext_records(HANDSHAKE, data, version))
+            return
+        self._send_change_cipher_spec()
+        seal = self._write.seal
+        for start in range(0, len(data), MAX_PLAINTEXT):
+            self._out.append(seal(HANDSHAKE, data[start : start + MAX_PLAINTEXT]))
+
+    def _send_alert(self, name: str, level: int = 2) -> None:
+        code = getattr(AlertDescription, name, 80)  # internal_error if unknown
+        body = bytes((level, code))
+        if self._write is None:
+            self._out.append(plaintext_records(ALERT, body))
+        else:
+            self._send_change_cipher_spec()
+            self._out.append(self._write.seal(ALERT, body))
+        self._trace("out", "Alert", level=level, description=name)
+
+    def _fail(self, exc: TLSError) -> None:
+        """Remember the failure and queue the fatal alert we owe the peer, if any."""
+        self._failed = exc
+        previous = self.state
+        self.state = State.CLOSED
+        if isinstance(exc, AlertReceived) or (
+            isinstance(exc, ClientCertificateRejected) and exc.alert is not None
+        ):
+            return  # the peer already ended it
+        alert = getattr(exc, "send_alert", None)
+        if alert is None:
+            if isinstance(exc, DecodeError):
+                alert = "decode_error"
+            elif isinstance(exc, CertificateVerificationError):
+                alert = "bad_certificate"
+            else:
+                alert = "internal_error" if previous is State.CONNECTED else "handshake_failure"
+        if not self._write_closed:
+            self._send_alert(alert)
+            self._write_closed = True
+
+    # ------------------------------------------------------------------ keys
+
+    def _set_read_keys(self, suite: CipherSuite, secret: bytes) -> None:
+        self._read = RecordProtection(suite, secret)
+
+    def _set_write_keys(self, suite: CipherSuite, secret: bytes) -> None:
+        self._write = RecordProtection(suite, secret)
+
+    def _read_secret(self) -> bytes:
+        assert self._read is not None
+        return self._read.secret
+
+    def _write_secret(self) -> bytes:
+        assert self._write is not None
+        return self._write.secret
+
+    # ------------------------------------------------------------------ trace
+
+    def _trace(self, direction: str, message: str, **fields: Any) -> None:
+        if self.config.trace:
+            self.transcript.append({"direction": direction, "type": message, **fields})

@@ -1,0 +1,933 @@
+"""The TLS 1.3 client handshake (RFC 8446), one handler per incoming message.
+
+Read it top to bottom as the RFC's Appendix A client state machine: ``_send_client_hello``
+(START -> WAIT_SH), ``_handle_server_hello`` (also HelloRetryRequest),
+``_handle_encrypted_extensions``, ``_handle_certificate_request``, ``_handle_certificate``,
+``_handle_certificate_verify``, ``_handle_finished`` (which sends our flight: Certificate,
+CertificateVerify and Finished when a CertificateRequest came) and the post-handshake
+messages. Every handler has the same four beats: decode, hash, act, transition.
+
+The class is a mixin: ``ClientConnection`` (connection.py) supplies the record I/O
+(``_send_handshake_flight``, ``_set_read_keys``, ...) and the public attributes.
+"""
+
+from __future__ import annotations
+
+import enum
+import hmac as _hmac_compare
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
+from tlslite.extensions import (
+    ALPNExtension,
+    ClientKeyShareExtension,
+    CookieExtension,
+    KeyShareEntry,
+    PskKeyExchangeModesExtension,
+    SignatureAlgorithmsExtension,
+    SNIExtension,
+    SupportedGroupsExtension,
+    SupportedVersionsExtension,
+    TLSExtension,
+)
+from tlslite.messages import (
+    CertificateRequest,
+    CertificateVerify,
+    ClientHello,
+    EncryptedExtensions,
+    NewSessionTicket,
+    ServerHello,
+)
+
+from ..errors import CertificateVerificationError, DecodeError, HandshakeError, TLSError
+from .events import (
+    Event,
+    HandshakeComplete,
+    KeyUpdated,
+    PostHandshakeAuthCompleted,
+    SessionTicketReceived,
+)
+from .keyschedule import (
+    CIPHER_SUITES,
+    CipherSuite,
+    KeySchedule,
+    finished_verify_data,
+    next_traffic_secret,
+    transcript_digest,
+)
+from .keyshare import GROUP_NAMES, GROUPS, KeyShare
+from .record import fatal
+from .wire import (
+    EXT_POST_HANDSHAKE_AUTH,
+    SCHEME_CODES,
+    SIGNATURE_SCHEMES,
+    certificate_request_fields,
+    decode,
+    decode_certificate13,
+    encode_certificate13,
+    encode_handshake,
+)
+
+if TYPE_CHECKING:
+    from ..identity.model import Identity
+    from .connection import ClientConfig
+
+__all__ = ["State", "SessionTicket", "TLS13Handshake", "Transcript"]
+
+
+class State(enum.Enum):
+    """Client states of RFC 8446 Appendix A, plus CLOSED."""
+
+    START = "START"
+    WAIT_SH = "WAIT_SH"
+    WAIT_EE = "WAIT_EE"
+    WAIT_CERT_CR = "WAIT_CERT_CR"
+    WAIT_CERT = "WAIT_CERT"
+    WAIT_CV = "WAIT_CV"
+    WAIT_FINISHED = "WAIT_FINISHED"
+    CONNECTED = "CONNECTED"
+    CLOSED = "CLOSED"
+
+
+# Handshake message types (RFC 8446 section 4).
+CLIENT_HELLO = 1
+SERVER_HELLO = 2
+NEW_SESSION_TICKET = 4
+ENCRYPTED_EXTENSIONS = 8
+CERTIFICATE = 11
+CERTIFICATE_REQUEST = 13
+CERTIFICATE_VERIFY = 15
+FINISHED = 20
+KEY_UPDATE = 24
+MESSAGE_HASH = 254
+
+MESSAGE_NAMES = {
+    CLIENT_HELLO: "ClientHello",
+    SERVER_HELLO: "ServerHello",
+    NEW_SESSION_TICKET: "NewSessionTicket",
+    ENCRYPTED_EXTENSIONS: "EncryptedExtensions",
+    CERTIFICATE: "Certificate",
+    CERTIFICATE_REQUEST: "CertificateRequest",
+    CERTIFICATE_VERIFY: "CertificateVerify",
+    FINISHED: "Finished",
+    KEY_UPDATE: "KeyUpdate",
+}
+
+# Extension code points used below.
+EXT_SERVER_NAME = 0
+EXT_SUPPORTED_GROUPS = 10
+EXT_ALPN = 16
+EXT_PRE_SHARED_KEY = 41
+EXT_SUPPORTED_VERSIONS = 43
+EXT_COOKIE = 44
+EXT_KEY_SHARE = 51
+
+TLS13 = (3, 4)
+_SERVER_CV_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
+_CLIENT_CV_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
+_MAX_TICKET_LIFETIME = 7 * 24 * 3600
+
+#: Schemes that may sign a TLS 1.3 CertificateVerify (RFC 8446 section 4.4.3: no PKCS#1
+#: v1.5, no SHA-1); the rest of signature_algorithms only speaks about certificates.
+CV_SCHEMES = frozenset(
+    {
+        "ecdsa_secp256r1_sha256",
+        "ecdsa_secp384r1_sha384",
+        "ecdsa_secp521r1_sha512",
+        "rsa_pss_rsae_sha256",
+        "rsa_pss_rsae_sha384",
+        "rsa_pss_rsae_sha512",
+        "rsa_pss_pss_sha256",
+        "rsa_pss_pss_sha384",
+        "rsa_pss_pss_sha512",
+        "ed25519",
+        "ed448",
+    }
+)
+
+_ECDSA = {
+    "ecdsa_secp256r1_sha256": ("secp256r1", hashes.SHA256),
+    "ecdsa_secp384r1_sha384": ("secp384r1", hashes.SHA384),
+    "ecdsa_secp521r1_sha512": ("secp521r1", hashes.SHA512),
+}
+_PSS_HASH = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def _scheme_fits_key(scheme: str, key: Any) -> bool:
+    if scheme in _ECDSA:
+        return isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) and (
+            key.curve.name == _ECDSA[scheme][0]
+        )
+    if scheme.startswith("rsa_pss_"):
+        return isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey)
+    if scheme == "ed25519":
+        return isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey)
+    if scheme == "ed448":
+        return isinstance(key, ed448.Ed448PublicKey | ed448.Ed448PrivateKey)
+    return False
+
+
+def _pss(scheme: str) -> tuple[padding.PSS, hashes.HashAlgorithm]:
+    algorithm = _PSS_HASH[scheme.rsplit("_", 1)[1]]()
+    return padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size), algorithm
+
+
+def verify_signature(public_key: Any, scheme: str, signature: bytes, data: bytes) -> None:
+    """Check a CertificateVerify signature; raises InvalidSignature when it does not hold."""
+    if scheme in _ECDSA:
+        public_key.verify(signature, data, ec.ECDSA(_ECDSA[scheme][1]()))
+    elif scheme.startswith("rsa_pss_"):
+        pad, algorithm = _pss(scheme)
+        public_key.verify(signature, data, pad, algorithm)
+    else:  # ed25519 / ed448
+        public_key.verify(signature, data)
+
+
+def sign(private_key: Any, scheme: str, data: bytes) -> bytes:
+    """Sign our CertificateVerify content with ``scheme`` (which must fit the key)."""
+    if scheme in _ECDSA:
+        return private_key.sign(data, ec.ECDSA(_ECDSA[scheme][1]()))
+    if scheme.startswith("rsa_pss_"):
+        pad, algorithm = _pss(scheme)
+        return private_key.sign(data, pad, algorithm)
+    return private_key.sign(data)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Transcript:
+    """The running handshake hash; messages before the suite is known are held raw."""
+
+    def __init__(self) -> None:
+        self._held: list[bytes] = []
+        self._hash: hashes.Hash | None = None
+        self.hash_name = ""
+
+    def start(self, hash_name: str) -> None:
+        self.hash_name = hash_name
+        self._hash = hashes.Hash(CIPHER_HASHES[hash_name]())
+        for message in self._held:
+            self._hash.update(message)
+        self._held = []
+
+    def update(self, message: bytes) -> None:
+        if self._hash is None:
+            self._held.append(message)
+        else:
+            self._hash.update(message)
+
+    def digest(self) -> bytes:
+        assert self._hash is not None
+        return self._hash.copy().finalize()
+
+    def copy(self) -> Transcript:
+        other = Transcript()
+        other.hash_name = self.hash_name
+        other._held = list(self._held)
+        other._hash = self._hash.copy() if self._hash is not None else None
+        return other
+
+    def restart_after_hrr(self, hash_name: str) -> None:
+        """Replace ClientHello1 by its message_hash (RFC 8446 section 4.4.1)."""
+        first = b"".join(self._held)
+        digest = transcript_digest(hash_name, first)
+        self._held = [encode_handshake(MESSAGE_HASH, digest)]
+        self.start(hash_name)
+
+
+CIPHER_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
+
+
+@dataclass
+class SessionTicket:
+    """A NewSessionTicket with the PSK it stands for (kept in memory for resumption)."""
+
+    ticket: bytes
+    lifetime: int
+    age_add: int
+    nonce: bytes
+    cipher: str
+    server_name: str | None
+    psk: bytes = field(repr=False)
+    alpn_protocol: str | None = None
+
+
+def _extensions(
+    message: Any, allowed: frozenset[int] | None, what: str, state: State
+) -> dict[int, Any]:
+    """A message's extensions by type; duplicates and unsolicited ones are the server's error."""
+    out: dict[int, Any] = {}
+    for ext in message.extensions or ():
+        if ext.extType in out:
+            raise fatal(
+                "illegal_parameter",
+                f"{what} repeats extension {ext.extType}",
+                state=state.value,
+            )
+        if allowed is not None and ext.extType not in allowed:
+            raise fatal(
+                "unsupported_extension",
+                f"{what} carries extension {ext.extType}, which we did not offer or which is "
+                "not allowed there",
+                state=state.value,
+            )
+        out[ext.extType] = ext
+    return out
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _verdict_rows(selection: Any) -> list[dict[str, Any]]:
+    """Selection verdicts as plain dicts for the trace (tuples or objects both accepted)."""
+    rows = []
+    for item in getattr(selection, "verdicts", None) or ():
+        if isinstance(item, tuple):
+            identity, verdict, notes, reason = (tuple(item) + (None,) * 4)[:4]
+        else:
+            identity = getattr(item, "identity", None)
+            verdict = getattr(item, "verdict", None)
+            notes = getattr(item, "notes", None)
+            reason = getattr(item, "reason", None)
+        rows.append(
+            {
+                "alias": getattr(identity, "alias", None),
+                "fingerprint": getattr(identity, "fingerprint", None),
+                "verdict": verdict,
+                "notes": list(notes or ()),
+                "reason": reason,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+class TLS13Handshake:
+    """The TLS 1.3 client state machine (mixed into ClientConnection)."""
+
+    # supplied by ClientConnection
+    config: ClientConfig
+    state: State
+    handshake_complete: bool
+    version: str | None
+    cipher: str | None
+    alpn_protocol: str | None
+    peer_certificates: list[bytes]
+    certificate_request: Any
+    selection: Any
+    client_identity: Identity | None
+    transcript: list[dict[str, Any]]
+    session_tickets: list[SessionTicket]
+    _identities: tuple[Identity, ...]
+    _answered_certificate_request: bool
+
+    def _send_handshake_flight(self, messages: Sequence[bytes]) -> None:
+        raise NotImplementedError
+
+    def _set_read_keys(self, suite: CipherSuite, secret: bytes) -> None:
+        raise NotImplementedError
+
+    def _set_write_keys(self, suite: CipherSuite, secret: bytes) -> None:
+        raise NotImplementedError
+
+    def _send_change_cipher_spec(self) -> None:
+        raise NotImplementedError
+
+    def _trace(self, direction: str, message: str, **fields: Any) -> None:
+        raise NotImplementedError
+
+    def _read_secret(self) -> bytes:
+        raise NotImplementedError
+
+    def _write_secret(self) -> bytes:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ setup
+
+    def _init_tls13(self) -> None:
+        cfg = self.config
+        unknown = [s for s in cfg.cipher_suites if s not in CIPHER_SUITES]
+        if unknown or not cfg.cipher_suites:
+            raise HandshakeError(
+                f"unsupported cipher suites {unknown}; choose from {', '.join(CIPHER_SUITES)}"
+            )
+        bad_groups = [g for g in cfg.groups if g not in GROUPS]
+        if bad_groups or not cfg.groups:
+            raise HandshakeError(
+                f"unsupported groups {bad_groups}; choose from {', '.join(GROUPS)}"
+            )
+        bad_schemes = [s for s in cfg.signature_schemes if s not in SCHEME_CODES]
+        if bad_schemes:
+            raise HandshakeError(f"unknown signature schemes {bad_schemes}")
+        if cfg.max_version != "TLSv1.3":
+            raise HandshakeError("only TLS 1.3 is implemented so far; set max_version='TLSv1.3'")
+        self._hs = Transcript()
+        self._suite: CipherSuite | None = None
+        self._schedule: KeySchedule | None = None
+        self._shares: dict[int, KeyShare] = {}
+        self._random = bytes(cfg.random(32))
+        self._session_id = bytes(cfg.random(32))  # middlebox compatibility (appendix D.4)
+        self._hrr_seen = False
+        self._hrr_suite: int | None = None
+        self._cookie: bytes | None = None
+        self._server_public_key: Any = None
+        self._cert_request_context: bytes | None = None
+        self._client_app_secret = b""
+        self._server_app_secret = b""
+        self._resumption_master = b""
+        self._offered_exts: set[int] = set()
+
+    # ------------------------------------------------------------------ START -> WAIT_SH
+
+    def _send_client_hello(self) -> None:
+        cfg = self.config
+        if not self._shares:
+            wanted = [g for g in cfg.key_share_groups if g in cfg.groups] or [cfg.groups[0]]
+            for group in wanted:
+                share = KeyShare(group)
+                self._shares[share.code] = share
+        exts: list[Any] = []
+        if cfg.server_name and not _is_ip(cfg.server_name):
+            exts.append(SNIExtension().create(bytearray(cfg.server_name.encode("idna"))))
+        exts.append(SupportedGroupsExtension().create([GROUPS[g] for g in cfg.groups]))
+        exts.append(
+            SignatureAlgorithmsExtension().create(
+                [divmod(SCHEME_CODES[s], 256) for s in cfg.signature_schemes]
+            )
+        )
+        if cfg.alpn_protocols:
+            exts.append(
+                ALPNExtension().create([bytearray(p.encode("ascii")) for p in cfg.alpn_protocols])
+            )
+        exts.append(SupportedVersionsExtension().create([TLS13]))
+        exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
+        if cfg.post_handshake_auth and self._identities:
+            exts.append(TLSExtension(extType=EXT_POST_HANDSHAKE_AUTH).create(bytearray()))
+        if self._cookie is not None:
+            exts.append(CookieExtension().create(bytearray(self._cookie)))
+        exts.append(
+            ClientKeyShareExtension().create(
+                [KeyShareEntry().create(s.code, bytearray(s.public)) for s in self._shares.values()]
+            )
+        )
+        self._offered_exts = {e.extType for e in exts}
+        hello = ClientHello().create(
+            (3, 3),
+            bytearray(self._random),
+            bytearray(self._session_id),
+            [CIPHER_SUITES[s].code for s in cfg.cipher_suites],
+            extensions=exts,
+        )
+        raw = bytes(hello.write())
+        self._hs.update(raw)
+        self._send_handshake_flight([raw])
+        self._trace(
+            "out",
+            "ClientHello",
+            cipher_suites=list(cfg.cipher_suites),
+            groups=list(cfg.groups),
+            key_shares=[s.group for s in self._shares.values()],
+            server_name=cfg.server_name,
+            alpn=list(cfg.alpn_protocols),
+            post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in self._offered_exts,
+            retry=self._hrr_seen,
+        )
+        self.state = State.WAIT_SH
+
+    # ------------------------------------------------------------------ WAIT_SH
+
+    def _handle_server_hello(self, raw: bytes, events: list[Event]) -> None:
+        hello = decode(ServerHello, raw, "ServerHello")
+        if hello.random == TLS_1_3_HRR:
+            self._handle_hello_retry_request(hello, raw)
+            return
+        exts = _extensions(
+            hello,
+            frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_PRE_SHARED_KEY}),
+            "ServerHello",
+            self.state,
+        )
+        suite = self._check_hello_common(hello, exts, "ServerHello")
+        if EXT_PRE_SHARED_KEY in exts:
+            raise fatal("illegal_parameter", "ServerHello accepts a PSK we never offered")
+        key_share = exts.get(EXT_KEY_SHARE)
+        entry = getattr(key_share, "server_share", None)
+        if entry is None or entry.group not in self._shares:
+            raise fatal(
+                "illegal_parameter",
+                "ServerHello key_share is missing or names a group we sent no share for",
+                state=self.state.value,
+            )
+        if self._hrr_suite is not None and suite.code != self._hrr_suite:
+            raise fatal("illegal_parameter", "ServerHello cipher suite differs from the HRR's")
+        # hash
+        if not self._hrr_seen:
+            self._hs.start(suite.hash_name)
+        self._hs.update(raw)
+        # act
+        share = self._shares[entry.group]
+        shared = share.exchange(bytes(entry.key_exchange))
+        self._suite = suite
+        self._schedule = KeySchedule(suite)
+        client_secret, server_secret = self._schedule.handshake(shared, self._hs.digest())
+        self._client_hs_secret = client_secret
+        self._server_hs_secret = server_secret
+        self._set_read_keys(suite, server_secret)
+        self._set_write_keys(suite, client_secret)
+        self._shares = {}
+        self.version = "TLSv1.3"
+        self.cipher = suite.name
+        self._trace("in", "ServerHello", version="TLSv1.3", cipher=suite.name, group=share.group)
+        # transition
+        self.state = State.WAIT_EE
+
+    def _check_hello_common(self, hello: Any, exts: dict[int, Any], what: str) -> CipherSuite:
+        """Checks shared by ServerHello and HelloRetryRequest (RFC 8446 section 4.1.3)."""
+        versions = exts.get(EXT_SUPPORTED_VERSIONS)
+        chosen = getattr(versions, "version", None)
+        if chosen != TLS13:
+            tail = bytes(hello.random[-8:])
+            if tail in (TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_1_DOWNGRADE_SENTINEL):
+                raise fatal(
+                    "illegal_parameter",
+                    f"{what} carries a downgrade sentinel: something between us and the "
+                    "server removed TLS 1.3 (RFC 8446 section 4.1.3)",
+                    state=self.state.value,
+                )
+            got = chosen if chosen is not None else hello.server_version
+            raise fatal(
+                "protocol_version",
+                f"server chose protocol version {got}; only TLS 1.3 is implemented so far",
+                state=self.state.value,
+            )
+        if hello.server_version != (3, 3):
+            raise fatal("illegal_parameter", f"{what} legacy_version is not 0x0303")
+        if bytes(hello.session_id) != self._session_id:
+            raise fatal("illegal_parameter", f"{what} does not echo our legacy_session_id")
+        if hello.compression_method != 0:
+            raise fatal("illegal_parameter", f"{what} picks a compression method")
+        offered = {CIPHER_SUITES[s].code: CIPHER_SUITES[s] for s in self.config.cipher_suites}
+        if hello.cipher_suite not in offered:
+            raise fatal(
+                "illegal_parameter",
+                f"{what} picks cipher suite 0x{hello.cipher_suite:04x}, which we did not offer",
+                state=self.state.value,
+            )
+        return offered[hello.cipher_suite]
+
+    def _handle_hello_retry_request(self, hello: Any, raw: bytes) -> None:
+        if self._hrr_seen:
+            raise fatal("unexpected_message", "a second HelloRetryRequest (RFC 8446 4.1.4)")
+        exts = _extensions(
+            hello,
+            frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_COOKIE}),
+            "HelloRetryRequest",
+            self.state,
+        )
+        suite = self._check_hello_common(hello, exts, "HelloRetryRequest")
+        group = getattr(exts.get(EXT_KEY_SHARE), "selected_group", None)
+        cookie = getattr(exts.get(EXT_COOKIE), "cookie", None)
+        if group is not None:
+            name = GROUP_NAMES.get(group)
+            if name not in self.config.groups or group in self._shares:
+                raise fatal(
+                    "illegal_parameter",
+                    f"HelloRetryRequest asks for group 0x{group:04x}, which we did not offer "
+                    "or already sent a share for",
+                )
+        if group is None and cookie is None:
+            raise fatal("illegal_parameter", "HelloRetryRequest would not change the ClientHello")
+        # hash: ClientHello1 becomes message_hash, then the HRR itself
+        self._hs.restart_after_hrr(suite.hash_name)
+        self._hs.update(raw)
+        # act
+        self._hrr_seen = True
+        self._hrr_suite = suite.code
+        self._cookie = bytes(cookie) if cookie is not None else None
+        if group is not None:
+            share = KeyShare(GROUP_NAMES[group])
+            self._shares = {share.code: share}
+        self._trace(
+            "in",
+            "HelloRetryRequest",
+            cipher=suite.name,
+            group=GROUP_NAMES.get(group) if group is not None else None,
+            cookie=cookie is not None,
+        )
+        self._send_change_cipher_spec()
+        # transition (back to WAIT_SH via a second ClientHello)
+        self._send_client_hello()
+
+    # ------------------------------------------------------------------ WAIT_EE
+
+    def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
+        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
+        allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
+        exts = _extensions(message, allowed, "EncryptedExtensions", self.state)
+        self._hs.update(raw)
+        alpn = exts.get(EXT_ALPN)
+        if alpn is not None:
+            names = alpn.protocol_names or []
+            if len(names) != 1:
+                raise fatal("illegal_parameter", "ALPN answer must name exactly one protocol")
+            chosen = bytes(names[0]).decode("ascii", "replace")
+            if chosen not in self.config.alpn_protocols:
+                raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
+            self.alpn_protocol = chosen
+        self._trace("in", "EncryptedExtensions", alpn=self.alpn_protocol, extensions=sorted(exts))
+        self.state = State.WAIT_CERT_CR
+
+    # ------------------------------------------------------------------ WAIT_CERT_CR
+
+    def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
+        post_handshake = self.state is State.CONNECTED
+        message = decode(lambda: CertificateRequest(TLS13), raw, "CertificateRequest")
+        context = bytes(message.certificate_request_context)
+        if post_handshake and not context:
+            raise fatal("illegal_parameter", "post-handshake CertificateRequest needs a context")
+        if not post_handshake and context:
+            raise fatal("illegal_parameter", "CertificateRequest context must be empty here")
+        fields = certificate_request_fields(message.extensions)
+        info = _make_request_info(
+            context=context,
+            post_handshake=post_handshake,
+            server_name=self.config.server_name,
+            **fields,
+        )
+        self.certificate_request = info
+        self._trace(
+            "in",
+            "CertificateRequest",
+            post_handshake=post_handshake,
+            certificate_authorities=[n.rfc4514_string() for n in fields["certificate_authorities"]],
+            signature_schemes=fields["signature_schemes"],
+            signature_schemes_cert=fields["signature_schemes_cert"],
+            oid_filters=[oid for oid, _ in fields["oid_filters"]],
+        )
+        if post_handshake:
+            self._answer_post_handshake_request(raw, info, context, events)
+            return
+        self._hs.update(raw)
+        self._cert_request_context = context
+        self.state = State.WAIT_CERT
+
+    # ------------------------------------------------------------------ WAIT_CERT
+
+    def _handle_certificate(self, raw: bytes, events: list[Event]) -> None:
+        context, ders = decode_certificate13(raw)
+        if context:
+            raise fatal("decode_error", "server Certificate has a non-empty request context")
+        if not ders:
+            raise fatal(
+                "decode_error",
+                "server sent an empty Certificate (RFC 8446 section 4.4.2.4)",
+                error=DecodeError,
+            )
+        try:
+            leaf = x509.load_der_x509_certificate(ders[0])
+            self._server_public_key = leaf.public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise fatal(
+                "bad_certificate",
+                f"server certificate does not parse: {exc}",
+                error=CertificateVerificationError,
+            ) from None
+        self._hs.update(raw)
+        self.peer_certificates = ders
+        self._trace(
+            "in",
+            "Certificate",
+            chain_length=len(ders),
+            subject=leaf.subject.rfc4514_string(),
+            issuer=leaf.issuer.rfc4514_string(),
+        )
+        self.state = State.WAIT_CV
+
+    # ------------------------------------------------------------------ WAIT_CV
+
+    def _handle_certificate_verify(self, raw: bytes, events: list[Event]) -> None:
+        message = decode(lambda: CertificateVerify(TLS13), raw, "CertificateVerify")
+        hi, lo = message.signatureAlgorithm
+        scheme = SIGNATURE_SCHEMES.get(hi << 8 | lo, f"0x{hi << 8 | lo:04x}")
+        if scheme not in self.config.signature_schemes or scheme not in CV_SCHEMES:
+            raise fatal(
+                "illegal_parameter",
+                f"server signed with {scheme}, which we did not offer for CertificateVerify",
+            )
+        if not _scheme_fits_key(scheme, self._server_public_key):
+            raise fatal(
+                "illegal_parameter",
+                f"server signed with {scheme}, which does not match its certificate's key",
+            )
+        content = _SERVER_CV_CONTEXT + self._hs.digest()
+        try:
+            verify_signature(self._server_public_key, scheme, bytes(message.signature), content)
+        except (InvalidSignature, ValueError, TypeError):
+            raise fatal(
+                "decrypt_error", "server CertificateVerify signature is invalid", state="WAIT_CV"
+            ) from None
+        self._hs.update(raw)
+        self._trace("in", "CertificateVerify", scheme=scheme)
+        if self.config.verify_chain is not None:
+            try:
+                self.config.verify_chain(list(self.peer_certificates))
+            except CertificateVerificationError as exc:
+                exc.send_alert = _verification_alert(exc)  # type: ignore[attr-defined]
+                raise
+        self.state = State.WAIT_FINISHED
+
+    # ------------------------------------------------------------------ WAIT_FINISHED
+
+    def _handle_finished(self, raw: bytes, events: list[Event]) -> None:
+        assert self._suite is not None and self._schedule is not None
+        suite = self._suite
+        expected = finished_verify_data(suite.hash_name, self._server_hs_secret, self._hs.digest())
+        if len(raw) != 4 + len(expected) or not _hmac_compare.compare_digest(raw[4:], expected):
+            raise fatal("decrypt_error", "server Finished does not verify", state="WAIT_FINISHED")
+        self._hs.update(raw)
+        self._trace("in", "Finished")
+        client_app, server_app = self._schedule.application(self._hs.digest())
+        self._set_read_keys(suite, server_app)
+        # our flight: [Certificate, CertificateVerify,] Finished under handshake keys
+        flight: list[bytes] = []
+        if self._cert_request_context is not None:
+            flight += self._client_certificate_messages(self._cert_request_context, self._hs)
+        finished = encode_handshake(
+            FINISHED,
+            finished_verify_data(suite.hash_name, self._client_hs_secret, self._hs.digest()),
+        )
+        self._hs.update(finished)
+        flight.append(finished)
+        self._send_handshake_flight(flight)
+        self._trace("out", "Finished")
+        self._set_write_keys(suite, client_app)
+        self._resumption_master = self._schedule.resumption_master(self._hs.digest())
+        self._client_hs_secret = self._server_hs_secret = b""
+        self.state = State.CONNECTED
+        self.handshake_complete = True
+        events.append(
+            HandshakeComplete(
+                version="TLSv1.3",
+                cipher=suite.name,
+                alpn_protocol=self.alpn_protocol,
+                client_certificate_sent=self.client_identity is not None,
+            )
+        )
+
+    def _client_certificate_messages(self, context: bytes, transcript: Transcript) -> list[bytes]:
+        """Select an identity and build Certificate (+ CertificateVerify), hashing both."""
+        identity, scheme = self._select_identity()
+        self._answered_certificate_request = True
+        ders = [c.public_bytes(Encoding.DER) for c in identity.chain] if identity else []
+        certificate = encode_certificate13(context, ders)
+        transcript.update(certificate)
+        messages = [certificate]
+        self._trace(
+            "out",
+            "Certificate",
+            empty=identity is None,
+            alias=identity.alias if identity else None,
+            subject=identity.subject if identity else None,
+            chain_length=len(ders),
+        )
+        if identity is not None and scheme is not None:
+            content = _CLIENT_CV_CONTEXT + transcript.digest()
+            signature = sign(identity.private_key, scheme, content)
+            body = SCHEME_CODES[scheme].to_bytes(2, "big") + len(signature).to_bytes(2, "big")
+            verify = encode_handshake(CERTIFICATE_VERIFY, body + signature)
+            transcript.update(verify)
+            messages.append(verify)
+            self._trace("out", "CertificateVerify", scheme=scheme)
+        self.client_identity = identity
+        return messages
+
+    def _select_identity(self) -> tuple[Identity | None, str | None]:
+        """Run selection on the store snapshot; pick a CertificateVerify scheme for the winner."""
+        info = self.certificate_request
+        try:
+            if self.config.select is not None:
+                selection = self.config.select(info, self._identities)
+            else:
+                from ..selection.select import select_identity
+
+                selection = select_identity(info, self._identities, now=self.config.now)
+        except TLSError:
+            raise
+        except Exception as exc:
+            raise fatal("internal_error", f"client certificate selection failed: {exc!r}") from exc
+        self.selection = selection
+        identity = getattr(selection, "identity", None)
+        scheme = getattr(selection, "scheme", None)
+        offered = list(getattr(info, "signature_schemes", ()) or ())
+        if identity is not None and (scheme is None or scheme not in CV_SCHEMES):
+            key = identity.private_key
+            scheme = next(
+                (s for s in offered if s in CV_SCHEMES and _scheme_fits_key(s, key)), None
+            )
+        if identity is not None and (
+            scheme is None or not _scheme_fits_key(scheme, identity.private_key)
+        ):
+            identity, scheme = None, None  # nothing we can sign: an empty Certificate
+        self._trace(
+            "selection",
+            "Selection",
+            chosen=identity.alias if identity else None,
+            scheme=scheme,
+            candidates=_verdict_rows(selection),
+        )
+        return identity, scheme
+
+    # ------------------------------------------------------------------ CONNECTED
+
+    def _answer_post_handshake_request(
+        self, raw: bytes, info: Any, context: bytes, events: list[Event]
+    ) -> None:
+        if EXT_POST_HANDSHAKE_AUTH not in self._offered_exts:
+            raise fatal(
+                "unexpected_message",
+                "post-handshake CertificateRequest although we did not offer post_handshake_auth",
+            )
+        assert self._suite is not None
+        transcript = self._main_transcript.copy()
+        transcript.update(raw)
+        messages = self._client_certificate_messages(context, transcript)
+        finished = encode_handshake(
+            FINISHED,
+            finished_verify_data(self._suite.hash_name, self._write_secret(), transcript.digest()),
+        )
+        messages.append(finished)
+        self._send_handshake_flight(messages)
+        self._trace("out", "Finished", post_handshake=True)
+        events.append(PostHandshakeAuthCompleted(self.client_identity is not None))
+
+    def _handle_new_session_ticket(self, raw: bytes, events: list[Event]) -> None:
+        message = decode(NewSessionTicket, raw, "NewSessionTicket")
+        if message.ticket_lifetime > _MAX_TICKET_LIFETIME:
+            raise fatal("illegal_parameter", "ticket lifetime exceeds 7 days (RFC 8446 4.6.1)")
+        if not message.ticket:
+            raise fatal("decode_error", "NewSessionTicket with an empty ticket", error=DecodeError)
+        assert self._schedule is not None and self._suite is not None
+        ticket = SessionTicket(
+            ticket=bytes(message.ticket),
+            lifetime=message.ticket_lifetime,
+            age_add=message.ticket_age_add,
+            nonce=bytes(message.ticket_nonce),
+            cipher=self._suite.name,
+            server_name=self.config.server_name,
+            psk=self._schedule.ticket_psk(self._resumption_master, bytes(message.ticket_nonce)),
+            alpn_protocol=self.alpn_protocol,
+        )
+        self.session_tickets.append(ticket)
+        self._trace("in", "NewSessionTicket", lifetime=ticket.lifetime)
+        events.append(SessionTicketReceived(lifetime=ticket.lifetime, ticket=ticket.ticket))
+
+    def _handle_key_update(self, raw: bytes, events: list[Event]) -> None:
+        if len(raw) != 5 or raw[4] not in (0, 1):
+            raise fatal("illegal_parameter" if len(raw) == 5 else "decode_error", "bad KeyUpdate")
+        requested = raw[4] == 1
+        assert self._suite is not None
+        self._set_read_keys(
+            self._suite, next_traffic_secret(self._suite.hash_name, self._read_secret())
+        )
+        self._trace("in", "KeyUpdate", update_requested=requested)
+        if requested:
+            self._send_key_update(False)
+        events.append(KeyUpdated(requested=requested))
+
+    def _send_key_update(self, update_requested: bool) -> None:
+        assert self._suite is not None
+        self._send_handshake_flight([encode_handshake(KEY_UPDATE, bytes((int(update_requested),)))])
+        self._set_write_keys(
+            self._suite, next_traffic_secret(self._suite.hash_name, self._write_secret())
+        )
+        self._trace("out", "KeyUpdate", update_requested=update_requested)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _handle_handshake_message(self, raw: bytes, events: list[Event]) -> bool:
+        """Route one message by (state, type); returns True when it changed the read keys."""
+        msg_type = raw[0]
+        handler_name = _HANDLERS.get((self.state, msg_type))
+        if handler_name is None:
+            expected = ", ".join(
+                MESSAGE_NAMES.get(t, str(t)) for (s, t) in _HANDLERS if s is self.state
+            )
+            raise fatal(
+                "unexpected_message",
+                f"unexpected {MESSAGE_NAMES.get(msg_type, f'message type {msg_type}')}; "
+                f"expected {expected or 'nothing'}",
+                state=self.state.value,
+            )
+        getattr(self, handler_name)(raw, events)
+        if self.state is State.CONNECTED and msg_type == FINISHED:
+            self._main_transcript = self._hs
+        return msg_type in (SERVER_HELLO, FINISHED, KEY_UPDATE)
+
+
+_HANDLERS: dict[tuple[State, int], str] = {
+    (State.WAIT_SH, SERVER_HELLO): "_handle_server_hello",
+    (State.WAIT_EE, ENCRYPTED_EXTENSIONS): "_handle_encrypted_extensions",
+    (State.WAIT_CERT_CR, CERTIFICATE_REQUEST): "_handle_certificate_request",
+    (State.WAIT_CERT_CR, CERTIFICATE): "_handle_certificate",
+    (State.WAIT_CERT, CERTIFICATE): "_handle_certificate",
+    (State.WAIT_CV, CERTIFICATE_VERIFY): "_handle_certificate_verify",
+    (State.WAIT_FINISHED, FINISHED): "_handle_finished",
+    (State.CONNECTED, NEW_SESSION_TICKET): "_handle_new_session_ticket",
+    (State.CONNECTED, KEY_UPDATE): "_handle_key_update",
+    (State.CONNECTED, CERTIFICATE_REQUEST): "_handle_certificate_request",
+}
+
+
+def _verification_alert(exc: CertificateVerificationError) -> str:
+    """The alert RFC 8446 section 6.2 suggests for a failed chain check."""
+    rule = (exc.rule or "").lower()
+    if "expired" in rule or "not-yet-valid" in rule or "validity" in rule:
+        return "certificate_expired"
+    if "unknown" in rule or "issuer" in rule or "untrusted" in rule or "ca" == rule:
+        return "unknown_ca"
+    if "revoked" in rule:
+        return "certificate_revoked"
+    return "bad_certificate"
+
+
+def _make_request_info(**kwargs: Any) -> Any:
+    """Build the selection layer's CertificateRequestInfo (TLS 1.3 has no certificate_types)."""
+    try:
+        from ..selection.request import CertificateRequestInfo
+    except ImportError:
+        return _FallbackRequestInfo(**kwargs)
+    return CertificateRequestInfo(version="TLSv1.3", certificate_types=None, **kwargs)
+
+
+@dataclass
+class _FallbackRequestInfo:
+    """Stand-in used only until tlsengine.selection.request exists."""
+
+    certificate_authorities: list[Any]
+    signature_schemes: list[str]
+    signature_schemes_cert: list[str] | None
+    oid_filters: list[Any]
+    context: bytes
+    post_handshake: bool
+    server_name: str | None
+    version: str = "TLSv1.3"
+    certificate_types: list[str] | None = None

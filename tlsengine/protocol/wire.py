@@ -1,0 +1,269 @@
+"""The few TLS 1.3 wire formats tlslite-ng leaves undone, and safe decoding of the rest.
+
+tlslite-ng decodes most messages but leaves ``certificate_authorities`` (extension 47) and
+``oid_filters`` (48) raw, and its Certificate decoder parses every certificate with its own
+slow X.509 code. Here those formats are read with bounds-checked helpers, and every
+tlslite-ng decoder is wrapped so a malformed message ends in ``DecodeError``, never an
+``IndexError`` or ``struct.error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from cryptography import x509
+from tlslite.utils.codec import Parser
+
+from ..errors import DecodeError
+from .record import fatal
+
+__all__ = [
+    "SIGNATURE_SCHEMES",
+    "SCHEME_CODES",
+    "Reader",
+    "certificate_request_fields",
+    "decode",
+    "decode_certificate13",
+    "decode_certificate_authorities",
+    "decode_oid_filters",
+    "encode_certificate13",
+    "encode_handshake",
+    "name_from_der",
+    "scheme_names",
+]
+
+#: RFC 8446 section 4.2.3 SignatureScheme code -> name.
+SIGNATURE_SCHEMES: dict[int, str] = {
+    0x0401: "rsa_pkcs1_sha256",
+    0x0501: "rsa_pkcs1_sha384",
+    0x0601: "rsa_pkcs1_sha512",
+    0x0403: "ecdsa_secp256r1_sha256",
+    0x0503: "ecdsa_secp384r1_sha384",
+    0x0603: "ecdsa_secp521r1_sha512",
+    0x0804: "rsa_pss_rsae_sha256",
+    0x0805: "rsa_pss_rsae_sha384",
+    0x0806: "rsa_pss_rsae_sha512",
+    0x0807: "ed25519",
+    0x0808: "ed448",
+    0x0809: "rsa_pss_pss_sha256",
+    0x080A: "rsa_pss_pss_sha384",
+    0x080B: "rsa_pss_pss_sha512",
+    0x0201: "rsa_pkcs1_sha1",
+    0x0203: "ecdsa_sha1",
+}
+SCHEME_CODES: dict[str, int] = {name: code for code, name in SIGNATURE_SCHEMES.items()}
+
+EXT_CERTIFICATE_AUTHORITIES = 47
+EXT_OID_FILTERS = 48
+EXT_POST_HANDSHAKE_AUTH = 49
+EXT_SIGNATURE_ALGORITHMS = 13
+EXT_SIGNATURE_ALGORITHMS_CERT = 50
+
+T = TypeVar("T")
+
+
+class Reader:
+    """Bounds-checked reads over a byte string; any overrun is a DecodeError."""
+
+    def __init__(self, data: bytes, what: str) -> None:
+        self.data = bytes(data)
+        self.pos = 0
+        self.what = what
+
+    def _take(self, n: int) -> bytes:
+        end = self.pos + n
+        if end > len(self.data):
+            raise fatal(
+                "decode_error",
+                f"{self.what} is truncated: needs {end} bytes, has {len(self.data)}",
+                error=DecodeError,
+            )
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def uint(self, size: int) -> int:
+        return int.from_bytes(self._take(size), "big")
+
+    def vector(self, length_size: int) -> bytes:
+        return self._take(self.uint(length_size))
+
+    @property
+    def done(self) -> bool:
+        return self.pos >= len(self.data)
+
+    def finish(self) -> None:
+        if not self.done:
+            raise fatal(
+                "decode_error",
+                f"{self.what} has {len(self.data) - self.pos} trailing bytes",
+                error=DecodeError,
+            )
+
+
+def decode(factory: Callable[[], T], raw: bytes, what: str) -> T:
+    """Parse a full handshake message (header included) with a tlslite-ng class."""
+    try:
+        parser = Parser(bytearray(raw[1:]))
+        message = factory().parse(parser)  # type: ignore[attr-defined]
+        if parser.getRemainingLength():
+            raise ValueError("trailing bytes after the message")
+        return message
+    except DecodeError:
+        raise
+    except Exception as exc:  # tlslite raises SyntaxError, ValueError, AssertionError, ...
+        raise fatal(
+            "decode_error", f"malformed {what}: {exc or type(exc).__name__}", error=DecodeError
+        ) from None
+
+
+def encode_handshake(msg_type: int, body: bytes) -> bytes:
+    return bytes((msg_type,)) + len(body).to_bytes(3, "big") + body
+
+
+def decode_certificate13(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """A TLS 1.3 Certificate message -> (request context, DER certificates leaf first)."""
+    r = Reader(raw[4:], "Certificate message")
+    context = r.vector(1)
+    entries = Reader(r.vector(3), "certificate_list")
+    r.finish()
+    ders: list[bytes] = []
+    while not entries.done:
+        der = entries.vector(3)
+        if not der:
+            raise fatal("decode_error", "Certificate holds an empty certificate", error=DecodeError)
+        entries.vector(2)  # per-entry extensions (OCSP, SCT): not used
+        ders.append(der)
+    return context, ders
+
+
+def encode_certificate13(context: bytes, ders: Sequence[bytes]) -> bytes:
+    entries = b"".join(len(d).to_bytes(3, "big") + d + b"\x00\x00" for d in ders)
+    body = bytes((len(context),)) + context + len(entries).to_bytes(3, "big") + entries
+    return encode_handshake(11, body)
+
+
+def decode_certificate_authorities(data: bytes) -> list[bytes]:
+    """Extension 47: ``DistinguishedName authorities<3..2^16-1>`` -> DER names."""
+    r = Reader(data, "certificate_authorities extension")
+    names = Reader(r.vector(2), "certificate_authorities list")
+    r.finish()
+    out: list[bytes] = []
+    while not names.done:
+        der = names.vector(2)
+        if not der:
+            raise fatal("decode_error", "empty name in certificate_authorities", error=DecodeError)
+        out.append(der)
+    return out
+
+
+def decode_oid_filters(data: bytes) -> list[tuple[str, bytes]]:
+    """Extension 48: ``OIDFilter filters<0..2^16-1>`` -> (dotted OID, DER values) pairs."""
+    r = Reader(data, "oid_filters extension")
+    filters = Reader(r.vector(2), "oid_filters list")
+    r.finish()
+    out: list[tuple[str, bytes]] = []
+    while not filters.done:
+        oid = filters.vector(1)
+        values = filters.vector(2)
+        out.append((_dotted_oid(oid), values))
+    return out
+
+
+def _dotted_oid(body: bytes) -> str:
+    """The content octets of a DER OBJECT IDENTIFIER as a dotted string."""
+    if not body or body[-1] & 0x80:
+        raise fatal("decode_error", "oid_filters holds a malformed OID", error=DecodeError)
+    arcs: list[int] = []
+    value = 0
+    for byte in body:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    first = min(arcs[0] // 40, 2)
+    return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(raw),)) + raw
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    return bytes((tag,)) + _der_length(len(content)) + content
+
+
+# A fixed Ed25519 SubjectPublicKeyInfo: filler for the CSR wrapper in name_from_der.
+_FILLER_SPKI = bytes.fromhex(
+    "302a300506032b65700321009ca92e24d4d9bd1b02f68d337395c1b74f88677ae9ff2dd50f2bd4d88d801c1a"
+)
+
+
+def name_from_der(der: bytes) -> x509.Name:
+    """Decode a DER Name with `cryptography`, which only parses names inside structures.
+
+    The name is placed in a minimal (unsigned) PKCS#10 request and read back as its subject;
+    nothing is verified or trusted, only the Name is taken.
+    """
+    if not der or der[0] != 0x30:
+        raise fatal("decode_error", "a CA name is not a DER SEQUENCE", error=DecodeError)
+    info = _der(0x30, b"\x02\x01\x00" + der + _FILLER_SPKI + b"\xa0\x00")
+    csr = _der(0x30, info + b"\x30\x05\x06\x03\x2b\x65\x70" + b"\x03\x01\x00")
+    try:
+        name = x509.load_der_x509_csr(csr).subject
+        name.rfc4514_string()  # force parsing of every attribute now
+    except Exception as exc:  # cryptography raises ValueError for malformed DER
+        raise fatal("decode_error", f"a CA name does not parse: {exc}", error=DecodeError) from None
+    return name
+
+
+def scheme_names(codes: Sequence[Any]) -> list[str]:
+    """tlslite (hash, sig) tuples or ints -> RFC 8446 names; unknown ones as ``0x....``."""
+    out = []
+    for item in codes:
+        code = (item[0] << 8) | item[1] if isinstance(item, tuple) else int(item)
+        out.append(SIGNATURE_SCHEMES.get(code, f"0x{code:04x}"))
+    return out
+
+
+def certificate_request_fields(extensions: Sequence[Any] | None) -> dict[str, Any]:
+    """The selection inputs carried by a TLS 1.3 CertificateRequest's extensions.
+
+    Returns keywords for ``CertificateRequestInfo``: certificate_authorities,
+    signature_schemes, signature_schemes_cert (None when absent), oid_filters.
+    Missing signature_algorithms is the server's error: missing_extension.
+    """
+    by_type: dict[int, Any] = {}
+    for ext in extensions or ():
+        if ext.extType in by_type:
+            raise fatal(
+                "illegal_parameter",
+                f"CertificateRequest repeats extension {ext.extType}",
+                error=DecodeError,
+            )
+        by_type[ext.extType] = ext
+    sig = by_type.get(EXT_SIGNATURE_ALGORITHMS)
+    if sig is None or not getattr(sig, "sigalgs", None):
+        raise fatal(
+            "missing_extension",
+            "CertificateRequest lacks signature_algorithms (RFC 8446 section 4.3.2)",
+        )
+    cert_sig = by_type.get(EXT_SIGNATURE_ALGORITHMS_CERT)
+    cas = by_type.get(EXT_CERTIFICATE_AUTHORITIES)
+    oids = by_type.get(EXT_OID_FILTERS)
+    return {
+        "certificate_authorities": [
+            name_from_der(d) for d in decode_certificate_authorities(bytes(cas.extData))
+        ]
+        if cas is not None
+        else [],
+        "signature_schemes": scheme_names(sig.sigalgs),
+        "signature_schemes_cert": scheme_names(cert_sig.sigalgs)
+        if cert_sig is not None and cert_sig.sigalgs is not None
+        else None,
+        "oid_filters": decode_oid_filters(bytes(oids.extData)) if oids is not None else [],
+    }
