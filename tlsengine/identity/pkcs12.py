@@ -118,8 +118,8 @@ def _raise_mac_failure(content: bytes, pw: pbe.Password) -> None:
     """Tell a wrong password from a damaged file when the contents allow it."""
     if not pw.given:
         raise PKCS12PasswordError(
-            "this PKCS#12 is password-protected (its MAC did not verify without a "
-            "password); pass password=..."
+            "this PKCS#12 is password-protected and no password was given (its MAC "
+            "did not verify without one)"
         )
     probe = _Walker(pw, has_mac=False)
     try:
@@ -239,7 +239,7 @@ class _Walker:
                 "is corrupted or its contents use a second password (OpenSSL -twopass)"
             )
         if not self.pw.given:
-            return PKCS12PasswordError(f"the {label} is encrypted; pass password=...")
+            return PKCS12PasswordError(f"the {label} is encrypted and no password was given")
         if self.has_mac:
             return PKCS12PasswordError(f"wrong password: the {label} does not decrypt")
         return PKCS12PasswordError(
