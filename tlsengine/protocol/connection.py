@@ -74,9 +74,6 @@ def _default_signature_schemes() -> tuple[str, ...]:
         "rsa_pss_rsae_sha256",
         "rsa_pss_rsae_sha384",
         "rsa_pss_rsae_sha512",
-        "rsa_pss_pss_sha256",
-        "rsa_pss_pss_sha384",
-        "rsa_pss_pss_sha512",
         # certificates only (never a TLS 1.3 CertificateVerify): most chains are PKCS#1 signed
         "rsa_pkcs1_sha256",
         "rsa_pkcs1_sha384",

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
 from tlslite.extensions import (
@@ -47,7 +46,15 @@ from tlslite.messages import (
     ServerHello,
 )
 
-from ..errors import CertificateVerificationError, DecodeError, HandshakeError, TLSError
+from ..errors import (
+    CertificateVerificationError,
+    DecodeError,
+    HandshakeError,
+    IdentityError,
+    TLSError,
+)
+from ..selection.request import CertificateRequestInfo
+from ..selection.schemes import key_profile, sign, usable_schemes, verify
 from .events import (
     Event,
     HandshakeComplete,
@@ -145,64 +152,10 @@ CV_SCHEMES = frozenset(
         "rsa_pss_rsae_sha256",
         "rsa_pss_rsae_sha384",
         "rsa_pss_rsae_sha512",
-        "rsa_pss_pss_sha256",
-        "rsa_pss_pss_sha384",
-        "rsa_pss_pss_sha512",
         "ed25519",
         "ed448",
     }
 )
-
-_ECDSA = {
-    "ecdsa_secp256r1_sha256": ("secp256r1", hashes.SHA256),
-    "ecdsa_secp384r1_sha384": ("secp384r1", hashes.SHA384),
-    "ecdsa_secp521r1_sha512": ("secp521r1", hashes.SHA512),
-}
-_PSS_HASH = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
-
-
-# --------------------------------------------------------------------------- signatures
-
-
-def _scheme_fits_key(scheme: str, key: Any) -> bool:
-    if scheme in _ECDSA:
-        return isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) and (
-            key.curve.name == _ECDSA[scheme][0]
-        )
-    if scheme.startswith("rsa_pss_"):
-        return isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey)
-    if scheme == "ed25519":
-        return isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey)
-    if scheme == "ed448":
-        return isinstance(key, ed448.Ed448PublicKey | ed448.Ed448PrivateKey)
-    return False
-
-
-def _pss(scheme: str) -> tuple[padding.PSS, hashes.HashAlgorithm]:
-    algorithm = _PSS_HASH[scheme.rsplit("_", 1)[1]]()
-    return padding.PSS(mgf=padding.MGF1(algorithm), salt_length=algorithm.digest_size), algorithm
-
-
-def verify_signature(public_key: Any, scheme: str, signature: bytes, data: bytes) -> None:
-    """Check a CertificateVerify signature; raises InvalidSignature when it does not hold."""
-    if scheme in _ECDSA:
-        public_key.verify(signature, data, ec.ECDSA(_ECDSA[scheme][1]()))
-    elif scheme.startswith("rsa_pss_"):
-        pad, algorithm = _pss(scheme)
-        public_key.verify(signature, data, pad, algorithm)
-    else:  # ed25519 / ed448
-        public_key.verify(signature, data)
-
-
-def sign(private_key: Any, scheme: str, data: bytes) -> bytes:
-    """Sign our CertificateVerify content with ``scheme`` (which must fit the key)."""
-    if scheme in _ECDSA:
-        return private_key.sign(data, ec.ECDSA(_ECDSA[scheme][1]()))
-    if scheme.startswith("rsa_pss_"):
-        pad, algorithm = _pss(scheme)
-        return private_key.sign(data, pad, algorithm)
-    return private_key.sign(data)
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -618,10 +571,12 @@ class TLS13Handshake:
             "in",
             "CertificateRequest",
             post_handshake=post_handshake,
-            certificate_authorities=[n.rfc4514_string() for n in fields["certificate_authorities"]],
-            signature_schemes=fields["signature_schemes"],
-            signature_schemes_cert=fields["signature_schemes_cert"],
-            oid_filters=[oid for oid, _ in fields["oid_filters"]],
+            certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
+            signature_schemes=list(info.signature_schemes),
+            signature_schemes_cert=None
+            if info.signature_schemes_cert is None
+            else list(info.signature_schemes_cert),
+            oid_filters=[oid for oid, _ in info.oid_filters],
         )
         if post_handshake:
             self._answer_post_handshake_request(raw, info, context, events)
@@ -673,17 +628,20 @@ class TLS13Handshake:
                 "illegal_parameter",
                 f"server signed with {scheme}, which we did not offer for CertificateVerify",
             )
-        if not _scheme_fits_key(scheme, self._server_public_key):
-            raise fatal(
-                "illegal_parameter",
-                f"server signed with {scheme}, which does not match its certificate's key",
-            )
         content = _SERVER_CV_CONTEXT + self._hs.digest()
         try:
-            verify_signature(self._server_public_key, scheme, bytes(message.signature), content)
-        except (InvalidSignature, ValueError, TypeError):
+            verify(
+                self._server_public_key,
+                scheme,
+                bytes(message.signature),
+                content,
+                version="TLSv1.3",
+            )
+        except (InvalidSignature, IdentityError, ValueError, TypeError):
             raise fatal(
-                "decrypt_error", "server CertificateVerify signature is invalid", state="WAIT_CV"
+                "decrypt_error",
+                f"server CertificateVerify ({scheme}) does not verify with its certificate's key",
+                state="WAIT_CV",
             ) from None
         self._hs.update(raw)
         self._trace("in", "CertificateVerify", scheme=scheme)
@@ -751,7 +709,10 @@ class TLS13Handshake:
         )
         if identity is not None and scheme is not None:
             content = _CLIENT_CV_CONTEXT + transcript.digest()
-            signature = sign(identity.private_key, scheme, content)
+            try:
+                signature = sign(identity.private_key, scheme, content)
+            except IdentityError as exc:
+                raise fatal("internal_error", f"cannot sign CertificateVerify: {exc}") from None
             body = SCHEME_CODES[scheme].to_bytes(2, "big") + len(signature).to_bytes(2, "big")
             verify = encode_handshake(CERTIFICATE_VERIFY, body + signature)
             transcript.update(verify)
@@ -778,15 +739,12 @@ class TLS13Handshake:
         identity = getattr(selection, "identity", None)
         scheme = getattr(selection, "scheme", None)
         offered = list(getattr(info, "signature_schemes", ()) or ())
-        if identity is not None and (scheme is None or scheme not in CV_SCHEMES):
-            key = identity.private_key
-            scheme = next(
-                (s for s in offered if s in CV_SCHEMES and _scheme_fits_key(s, key)), None
-            )
-        if identity is not None and (
-            scheme is None or not _scheme_fits_key(scheme, identity.private_key)
-        ):
-            identity, scheme = None, None  # nothing we can sign: an empty Certificate
+        if identity is not None:
+            usable = usable_schemes(key_profile(identity.private_key), offered, "TLSv1.3")
+            if scheme not in usable:
+                scheme = usable[0] if usable else None
+            if scheme is None:
+                identity = None  # nothing it can sign that the server takes: send none
         self._trace(
             "selection",
             "Selection",
@@ -909,25 +867,6 @@ def _verification_alert(exc: CertificateVerificationError) -> str:
     return "bad_certificate"
 
 
-def _make_request_info(**kwargs: Any) -> Any:
-    """Build the selection layer's CertificateRequestInfo (TLS 1.3 has no certificate_types)."""
-    try:
-        from ..selection.request import CertificateRequestInfo
-    except ImportError:
-        return _FallbackRequestInfo(**kwargs)
+def _make_request_info(**kwargs: Any) -> CertificateRequestInfo:
+    """The selection layer's view of a TLS 1.3 CertificateRequest (no certificate_types)."""
     return CertificateRequestInfo(version="TLSv1.3", certificate_types=None, **kwargs)
-
-
-@dataclass
-class _FallbackRequestInfo:
-    """Stand-in used only until tlsengine.selection.request exists."""
-
-    certificate_authorities: list[Any]
-    signature_schemes: list[str]
-    signature_schemes_cert: list[str] | None
-    oid_filters: list[Any]
-    context: bytes
-    post_handshake: bool
-    server_name: str | None
-    version: str = "TLSv1.3"
-    certificate_types: list[str] | None = None

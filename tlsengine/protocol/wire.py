@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from cryptography import x509
 from tlslite.utils.codec import Parser
 
 from ..errors import DecodeError
@@ -29,7 +28,6 @@ __all__ = [
     "decode_oid_filters",
     "encode_certificate13",
     "encode_handshake",
-    "name_from_der",
     "scheme_names",
 ]
 
@@ -186,41 +184,6 @@ def _dotted_oid(body: bytes) -> str:
     return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
 
 
-def _der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes((n,))
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((0x80 | len(raw),)) + raw
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    return bytes((tag,)) + _der_length(len(content)) + content
-
-
-# A fixed Ed25519 SubjectPublicKeyInfo: filler for the CSR wrapper in name_from_der.
-_FILLER_SPKI = bytes.fromhex(
-    "302a300506032b65700321009ca92e24d4d9bd1b02f68d337395c1b74f88677ae9ff2dd50f2bd4d88d801c1a"
-)
-
-
-def name_from_der(der: bytes) -> x509.Name:
-    """Decode a DER Name with `cryptography`, which only parses names inside structures.
-
-    The name is placed in a minimal (unsigned) PKCS#10 request and read back as its subject;
-    nothing is verified or trusted, only the Name is taken.
-    """
-    if not der or der[0] != 0x30:
-        raise fatal("decode_error", "a CA name is not a DER SEQUENCE", error=DecodeError)
-    info = _der(0x30, b"\x02\x01\x00" + der + _FILLER_SPKI + b"\xa0\x00")
-    csr = _der(0x30, info + b"\x30\x05\x06\x03\x2b\x65\x70" + b"\x03\x01\x00")
-    try:
-        name = x509.load_der_x509_csr(csr).subject
-        name.rfc4514_string()  # force parsing of every attribute now
-    except Exception as exc:  # cryptography raises ValueError for malformed DER
-        raise fatal("decode_error", f"a CA name does not parse: {exc}", error=DecodeError) from None
-    return name
-
-
 def scheme_names(codes: Sequence[Any]) -> list[str]:
     """tlslite (hash, sig) tuples or ints -> RFC 8446 names; unknown ones as ``0x....``."""
     out = []
@@ -233,7 +196,7 @@ def scheme_names(codes: Sequence[Any]) -> list[str]:
 def certificate_request_fields(extensions: Sequence[Any] | None) -> dict[str, Any]:
     """The selection inputs carried by a TLS 1.3 CertificateRequest's extensions.
 
-    Returns keywords for ``CertificateRequestInfo``: certificate_authorities,
+    Returns keywords for ``CertificateRequestInfo``: certificate_authorities (DER),
     signature_schemes, signature_schemes_cert (None when absent), oid_filters.
     Missing signature_algorithms is the server's error: missing_extension.
     """
@@ -256,9 +219,7 @@ def certificate_request_fields(extensions: Sequence[Any] | None) -> dict[str, An
     cas = by_type.get(EXT_CERTIFICATE_AUTHORITIES)
     oids = by_type.get(EXT_OID_FILTERS)
     return {
-        "certificate_authorities": [
-            name_from_der(d) for d in decode_certificate_authorities(bytes(cas.extData))
-        ]
+        "certificate_authorities": decode_certificate_authorities(bytes(cas.extData))
         if cas is not None
         else [],
         "signature_schemes": scheme_names(sig.sigalgs),
