@@ -15,6 +15,7 @@ from cryptography import x509
 
 from ..errors import DecodeError
 from .names import der_of, name_from_der
+from .oid_filters import dotted_oid
 from .schemes import CERTIFICATE_TYPE_CODES, CERTIFICATE_TYPES, scheme_code, scheme_name
 
 VERSIONS = ("TLSv1.2", "TLSv1.3")
@@ -214,17 +215,10 @@ def _oid_text(oid: str | bytes | x509.ObjectIdentifier) -> str:
         return oid.dotted_string
     if isinstance(oid, str):
         return oid
-    body = bytes(oid)
-    if not body or body[-1] & 0x80:
-        raise DecodeError(f"OID filter has a malformed OBJECT IDENTIFIER ({body.hex()})")
-    arcs, value = [], 0
-    for byte in body:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
+    dotted = dotted_oid(bytes(oid))
+    if dotted is None:
+        raise DecodeError(f"OID filter has a malformed OBJECT IDENTIFIER ({bytes(oid).hex()})")
+    return dotted
 
 
 __all__ = ["CertificateRequestInfo"]
