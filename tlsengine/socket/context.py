@@ -31,10 +31,12 @@ class ClientContext:
     each handshake starts); an `IdentityStore` is likewise read at handshake start; a list
     of `Identity` is used as given; ``[]`` means never send a certificate.
 
-    ``select_identity``: a callable ``(info, selection) -> Identity | Selection | None``
-    that runs after the built-in ranking. It receives the `CertificateRequestInfo` and the
-    built-in `Selection` (every candidate with its verdict) and may return that selection,
-    another `Identity` from it (overriding the choice), or None (send no certificate).
+    ``select_identity``: a callback ``(info, verdicts) -> Identity | None`` handed to
+    `tlsengine.selection.select_identity(..., callback=...)`. It runs *after* the built-in
+    filters and ranking (it does not replace them): it receives the
+    `CertificateRequestInfo` and every candidate's `Verdict`, and returns the identity to
+    send (overriding the ranking) or None to send an empty Certificate. Pins of an
+    `IdentityStore` given as ``identities`` (or of the default store) apply as well.
 
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
@@ -77,7 +79,7 @@ class ClientContext:
                 f"verify_profile={verify_profile!r}; use 'webpki' or 'relaxed'", rule="profile"
             )
         if select_identity is not None and not callable(select_identity):
-            raise TLSError("select_identity must be callable (info, selection) -> Identity | None")
+            raise TLSError("select_identity must be callable (info, verdicts) -> Identity | None")
         self.identities = _check_identities(identities)
         self.verify = bool(verify)
         self.check_hostname = bool(check_hostname) and self.verify
@@ -154,7 +156,8 @@ class ClientContext:
             source = default_store()
         if isinstance(source, tuple):
             return source, None
-        return tuple(source), source
+        snapshot = getattr(source, "snapshot", None)
+        return (tuple(snapshot()) if callable(snapshot) else tuple(source)), source
 
     # ------------------------------------------------------------------ internals
 
@@ -188,8 +191,21 @@ class ClientContext:
     def _selector(
         self, identities: tuple[Identity, ...], store: Any, server_hostname: str | None
     ) -> Callable[[Any], Any] | None:
-        """The protocol's ``select(info) -> Selection`` with pins and the user hook applied."""
-        return None
+        """The protocol's ``select(info, identities)`` with pins and the user hook applied.
+
+        None lets the core call `select_identity` plainly, which is the same without pins
+        or a callback.
+        """
+        pins = getattr(store, "pins", None) if store is not None else None
+        callback = self.select_identity
+        if not pins and callback is None:
+            return None
+        from ..selection.select import select_identity
+
+        def select(info: Any, snapshot: Sequence[Identity]) -> Any:
+            return select_identity(info, snapshot, pins=pins, callback=callback)
+
+        return select
 
 
 def _check_identities(identities: Any) -> Any:

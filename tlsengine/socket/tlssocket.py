@@ -63,7 +63,8 @@ class TLSSocket:
         self._buffered = 0
         self._eof = False  # close_notify (or a tolerated bare EOF) seen
         self._close_sent = False
-        self._closed = False
+        self._closed = False  # close() called (the descriptor may live on for makefile objects)
+        self._released = False  # the descriptor is really closed
         self._io_refs = 0
         self._failure: BaseException | None = None
         self.session_tickets: list[SessionTicketReceived] = []
@@ -72,6 +73,7 @@ class TLSSocket:
 
     def do_handshake(self) -> None:
         """Run the handshake to completion; honours the socket timeout as a whole deadline."""
+        self._check_open()
         if self._conn is not None and self._conn.handshake_complete:
             return
         self._check_usable()
@@ -193,8 +195,10 @@ class TLSSocket:
         if self._close_sent:
             raise TLSError("cannot send after close_notify was sent (shutdown/unwrap)")
         view = memoryview(data).cast("B")
+        send_data = self._conn.send_data
         for start in range(0, len(view), SEND_BATCH):
-            self._guard(self._conn.send_data, bytes(view[start : start + SEND_BATCH]))
+            # The core seals (copies) the slice at once, so no defensive copy is needed here.
+            self._guard(send_data, view[start : start + SEND_BATCH])
             self._flush()
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
@@ -278,6 +282,7 @@ class TLSSocket:
 
     def _real_close(self) -> None:
         self._send_close_notify()
+        self._released = True
         self._sock.close()
 
     def _send_close_notify(self) -> None:
@@ -411,13 +416,16 @@ class TLSSocket:
         state = getattr(self._conn, "state", None)
         return None if state is None else str(getattr(state, "name", state))
 
-    def _check_usable(self) -> None:
-        if self._closed:
+    def _check_open(self) -> None:
+        if self._released:
             raise TLSError("the TLS socket is closed")
+
+    def _check_usable(self) -> None:
         if self._failure is not None:
             raise TLSError(f"the handshake already failed: {self._failure}")
 
     def _ensure_handshake(self) -> None:
+        self._check_open()
         if self._conn is None or not self._conn.handshake_complete:
             self.do_handshake()
 
