@@ -1,4 +1,8 @@
-"""Fixtures of the interop suite: real peers from tests/peers.py and the client identities."""
+"""Fixtures of the interop suite: real peers from tests/peers.py and the client identities.
+
+Identities are made once per session (RSA key generation is the slow part) and carry
+aliases, so selection verdicts read naturally in assertion messages.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from peers import peers, server_pki  # noqa: F401 - fixtures registered by impor
 
 from tlsengine.identity.model import Identity
 from tlsengine.testing import CA
+
+KEY_TYPES = ("rsa2048", "p256", "p384", "ed25519")
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +36,9 @@ def stranger_ca() -> CA:
 @pytest.fixture(scope="session")
 def identity_stranger(stranger_ca: CA) -> Identity:
     return stranger_ca.identity("client Stranger", "p256", alias="client-stranger")
+
+
+@pytest.fixture(scope="session")
+def identities_by_key(root_ca: CA) -> dict[str, Identity]:
+    """One client identity per key type, all under root A."""
+    return {k: root_ca.identity(f"client {k}", k, alias=f"client-{k}") for k in KEY_TYPES}

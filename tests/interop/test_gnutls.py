@@ -1,0 +1,39 @@
+"""tlsengine against ``gnutls-serv`` requiring (and verifying) a client certificate."""
+
+from __future__ import annotations
+
+import pytest
+from peers import Peers
+
+from tlsengine.identity.model import Identity
+from tlsengine.testing import CA
+
+from .client import assert_sent, assert_sent_empty, context, fetch, fetch_rejected, verdicts
+
+pytest.importorskip("tlsengine.socket.context")
+pytestmark = pytest.mark.interop
+
+
+def test_identity_chosen_by_ca_and_accepted(
+    peers: Peers, root_ca: CA, identity_a: Identity, identity_b: Identity
+):
+    srv = peers.gnutls(client_cas=peers.cas(root_ca))
+    tls, page = fetch(context(peers.pki, [identity_b, identity_a]), srv.address)
+    assert_sent(tls, identity_a)
+    assert list(tls.certificate_request.certificate_authorities) == [root_ca.name]
+    assert b"Subject: CN=client A" in page
+    v = verdicts(tls.selection)
+    assert v["client-a"][0] == "chosen" and v["client-b"][0] == "ca-mismatch"
+    srv.wait_for_output(r"Subject: CN=client A")
+
+
+def test_wrong_ca_sends_empty_certificate_and_is_rejected(
+    peers: Peers, root_ca: CA, identity_stranger: Identity
+):
+    srv = peers.gnutls(client_cas=peers.cas(root_ca))
+    tls, error = fetch_rejected(context(peers.pki, [identity_stranger]), srv.address)
+    assert_sent_empty(tls)
+    assert error.selection is not None and error.selection.identity is None
+    verdict, _notes, reason = verdicts(error.selection)["client-stranger"]
+    assert verdict == "ca-mismatch" and reason
+    assert reason in str(error)  # the user sees why nothing fitted
