@@ -1,0 +1,259 @@
+"""Hypothesis strategies for fuzzing identity selection in your own test suites.
+
+``certificate_request_infos()`` draws what a server might ask for (either TLS version, CA
+names from the pool and strangers, schemes in any order including unknown code points,
+TLS 1.2 certificate types, TLS 1.3 OID filters, a server name). ``identity_sets()`` draws lists
+of real identities: varied key types, issuing CAs (roots and an intermediate), validity,
+EKU and key usage. Certificates come from a shared `StrategyPool` that generates each key
+once and memoises each certificate, so examples stay fast::
+
+    from hypothesis import given
+    from tlsengine.testing.strategies import certificate_request_infos, identity_sets
+
+    @given(certificate_request_infos(), identity_sets())
+    def test_my_policy(info, identities):
+        selection = tlsengine.select_identity(info, identities)
+        ...
+
+Requires the ``hypothesis`` package (the project's ``test`` extra).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import threading
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import strategies as st
+
+from ..cli.pki import CA, generate_key
+from ..identity.model import Identity, PrivateKey
+from ..selection.request import CertificateRequestInfo
+
+#: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).
+KEY_SPECS = ("p256", "p384", "p521", "ed25519", "ed448", "rsa2048", "rsa1024")
+VALIDITY = ("valid", "expired", "not-yet-valid")
+EKUS = ("client", "none", "server-only", "any")
+KEY_USAGES = ("default", "no-digital-signature", "absent")
+ISSUERS = ("ec-root", "rsa-root", "ec-intermediate")
+
+# Offered in requests: every scheme we know, a few legacy ones, and unknown code points.
+REQUEST_SCHEMES = (
+    "ecdsa_secp256r1_sha256",
+    "ecdsa_secp384r1_sha384",
+    "ecdsa_secp521r1_sha512",
+    "ed25519",
+    "ed448",
+    "rsa_pss_rsae_sha256",
+    "rsa_pss_rsae_sha384",
+    "rsa_pss_rsae_sha512",
+    "rsa_pss_pss_sha256",
+    "rsa_pkcs1_sha256",
+    "rsa_pkcs1_sha384",
+    "rsa_pkcs1_sha512",
+    "rsa_pkcs1_sha1",
+    "ecdsa_sha1",
+    "rsa_pkcs1_sha224",
+    "0x0904",
+    "0xfe00",
+)
+CERTIFICATE_TYPES = ("rsa_sign", "ecdsa_sign", "dss_sign")
+SERVER_NAMES = ("a.example", "b.example", None)
+
+_NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+
+@dataclass(repr=False)
+class StrategyPool:
+    """Pre-generated CAs and keys, and a memo of issued identities (thread-safe)."""
+
+    cas: dict[str, CA] = field(default_factory=dict)
+    keys: dict[str, PrivateKey] = field(default_factory=dict)
+    now: datetime.datetime = _NOW
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _memo: dict[tuple[str, ...], Identity] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def create(cls) -> StrategyPool:
+        ec_root = CA.root("tlsengine Strategy Root EC", key="p256")
+        rsa_root = CA.root("tlsengine Strategy Root RSA", key="rsa2048")
+        pool = cls(
+            cas={
+                "ec-root": ec_root,
+                "rsa-root": rsa_root,
+                "ec-intermediate": rsa_root.intermediate("tlsengine Strategy Issuing CA", "p384"),
+            }
+        )
+        for spec in KEY_SPECS:
+            pool.keys[spec] = generate_key(spec)
+        return pool
+
+    def __repr__(self) -> str:
+        return f"StrategyPool({len(self.cas)} CAs, {len(self._memo)} identities issued)"
+
+    @property
+    def ca_names(self) -> list[x509.Name]:
+        return [ca.name for ca in self.cas.values()]
+
+    def identity(
+        self, issuer: str, key: str, validity: str, eku: str, key_usage: str, copy: int
+    ) -> Identity:
+        """The memoised identity with these traits (``copy`` tells otherwise-equal ones apart)."""
+        memo_key = (issuer, key, validity, eku, key_usage, str(copy))
+        with self._lock:
+            found = self._memo.get(memo_key)
+            if found is None:
+                found = self._memo[memo_key] = self._issue(*memo_key)
+        return found
+
+    def _issue(
+        self, issuer: str, key: str, validity: str, eku: str, key_usage: str, copy: str
+    ) -> Identity:
+        ca = self.cas[issuer]
+        day = datetime.timedelta(days=1)
+        start, end = self.now - day, self.now + 365 * day
+        if validity == "expired":
+            start, end = self.now - 400 * day, self.now - day
+        elif validity == "not-yet-valid":
+            start, end = self.now + day, self.now + 400 * day
+        ekus = {
+            "client": [ExtendedKeyUsageOID.CLIENT_AUTH],
+            "none": [],
+            "server-only": [ExtendedKeyUsageOID.SERVER_AUTH],
+            "any": [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE],
+        }[eku]
+        ku = None
+        if key_usage == "no-digital-signature":
+            ku = _key_usage(digital_signature=False)
+        cn = f"{key}/{validity}/{eku}/{key_usage}#{copy}"[:64]
+        cert, private_key = ca.issue(
+            cn, self.keys[key], eku=ekus, key_usage=ku, not_before=start, not_after=end
+        )
+        if key_usage == "absent":
+            cert = _without_key_usage(ca, cert, private_key)
+        chain = (cert, ca.certificate, *ca.parents)
+        return Identity.create(cert, private_key, chain, alias=f"{cn}@{issuer}")
+
+
+def _key_usage(digital_signature: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _without_key_usage(ca: CA, cert: x509.Certificate, key: PrivateKey) -> x509.Certificate:
+    """Re-issue ``cert`` with its extensions minus key usage (CA.issue always adds one)."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(cert.subject)
+        .issuer_name(cert.issuer)
+        .public_key(key.public_key())
+        .serial_number(cert.serial_number)
+        .not_valid_before(cert.not_valid_before_utc)
+        .not_valid_after(cert.not_valid_after_utc)
+    )
+    for ext in cert.extensions:
+        if not isinstance(ext.value, x509.KeyUsage):
+            builder = builder.add_extension(ext.value, ext.critical)
+    algorithm = cert.signature_hash_algorithm
+    return builder.sign(ca.key, algorithm)
+
+
+@functools.lru_cache(maxsize=1)
+def default_pool() -> StrategyPool:
+    """The process-wide pool the strategies use unless given one."""
+    return StrategyPool.create()
+
+
+def identities(pool: StrategyPool | None = None) -> st.SearchStrategy[Identity]:
+    """One identity with drawn issuer, key type, validity, EKU and key usage."""
+    pool = pool or default_pool()
+    return st.builds(
+        pool.identity,
+        st.sampled_from(ISSUERS),
+        st.sampled_from(KEY_SPECS),
+        st.sampled_from(VALIDITY),
+        st.sampled_from(EKUS),
+        st.sampled_from(KEY_USAGES),
+        st.integers(0, 2),
+    )
+
+
+def identity_sets(
+    pool: StrategyPool | None = None, *, min_size: int = 0, max_size: int = 6
+) -> st.SearchStrategy[list[Identity]]:
+    """Lists of distinct identities, in a drawn load order."""
+    return st.lists(
+        identities(pool), min_size=min_size, max_size=max_size, unique_by=lambda i: i.fingerprint
+    )
+
+
+def _stranger_name() -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some Other CA")])
+
+
+@st.composite
+def certificate_request_infos(
+    draw: st.DrawFn,
+    pool: StrategyPool | None = None,
+    *,
+    versions: tuple[str, ...] = ("TLSv1.2", "TLSv1.3"),
+) -> CertificateRequestInfo:
+    """A CertificateRequestInfo as a TLS 1.2 or 1.3 server could send it."""
+    pool = pool or default_pool()
+    version = draw(st.sampled_from(versions))
+    names = draw(st.lists(st.sampled_from([*pool.ca_names, _stranger_name()]), unique=True))
+    schemes = draw(st.lists(st.sampled_from(REQUEST_SCHEMES), unique=True, max_size=8))
+    schemes_cert = draw(
+        st.none() | st.lists(st.sampled_from(REQUEST_SCHEMES), unique=True, max_size=8)
+    )
+    kw: dict[str, object] = {}
+    if version == "TLSv1.2":
+        kw["certificate_types"] = draw(
+            st.none() | st.lists(st.sampled_from(CERTIFICATE_TYPES), unique=True, min_size=1)
+        )
+    else:
+        kw["oid_filters"] = draw(
+            st.lists(
+                st.sampled_from(
+                    [
+                        ("2.5.29.37", bytes.fromhex("300a06082b06010505070302")),  # clientAuth
+                        ("2.5.29.15", bytes.fromhex("03020780")),  # digitalSignature
+                        ("2.5.29.37", b""),  # EKU present
+                        ("1.2.3.4", b"\x05\x00"),  # unrecognised: ignored
+                    ]
+                ),
+                unique=True,
+                max_size=2,
+            )
+        )
+        kw["context"] = draw(st.binary(max_size=8))
+        kw["post_handshake"] = draw(st.booleans())
+    return CertificateRequestInfo(
+        version=version,
+        certificate_authorities=names,
+        signature_schemes=schemes,
+        signature_schemes_cert=schemes_cert,
+        server_name=draw(st.sampled_from(SERVER_NAMES)),
+        **kw,
+    )
+
+
+__all__ = [
+    "StrategyPool",
+    "certificate_request_infos",
+    "default_pool",
+    "identities",
+    "identity_sets",
+]
