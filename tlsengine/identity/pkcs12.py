@@ -274,7 +274,11 @@ class _Walker:
         raw = body.explicit(0, "CertBag certValue").octet_string("CertBag certValue")
         try:
             cert = x509.load_der_x509_certificate(raw)
-        except ValueError:
+            # cryptography parses lazily; touch what we use so damage surfaces here, typed.
+            cert.subject.rfc4514_string()
+            cert.issuer.rfc4514_string()
+            cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
+        except Exception:  # noqa: BLE001 - cryptography raises several types for bad DER
             raise PKCS12FormatError("CertBag: certificate is not valid DER X.509") from None
         self.certs.append(_CertEntry(cert, local_id, name))
 
@@ -291,7 +295,16 @@ class _Walker:
                 continue
             leaf = self.certs[index]
             alias = entry.name or leaf.name
-            result.append(Identity.create(leaf.cert, entry.key, chains.chain(index), alias=alias))
+            try:
+                leaf.cert.extensions  # noqa: B018 - selection reads them; fail now if broken
+                ident = Identity.create(leaf.cert, entry.key, chains.chain(index), alias=alias)
+            except UnsupportedKeyError:
+                raise
+            except Exception:  # noqa: BLE001 - lazily parsed fields of an untrusted cert
+                raise PKCS12FormatError(
+                    f"certificate {leaf.cert.subject.rfc4514_string()} has malformed fields"
+                ) from None
+            result.append(ident)
         if result:
             return result
         if self.unsupported:
