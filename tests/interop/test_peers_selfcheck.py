@@ -205,3 +205,87 @@ def test_server_chain_pem_is_leaf_then_ca(server_pki: ServerPKI):
     chain.parsePemList(server_pki.cert_file.read_text())
     assert chain.getNumCerts() == 2
     assert server_pki.cert_file.read_bytes() == cert_pem(*server_pki.chain)
+
+
+def test_tlslite_server_post_handshake_auth(
+    peers: Peers, root_ca: CA, other_root_ca: CA, identity_a: Identity, tmp_path: Path
+):
+    """The stdlib client answers the post-handshake request; the record shows it."""
+    srv = peers.tlslite(
+        require_client_cert=True,
+        post_handshake_auth=True,
+        trusted=[root_ca.certificate],
+        ca_names=[root_ca.name],
+        signature_schemes=["ecdsa_secp256r1_sha256", "ed25519"],
+    )
+    ctx = ssl.create_default_context(cafile=str(peers.pki.ca_file))
+    ctx.post_handshake_auth = True
+    chain, key = write_identity(identity_a, tmp_path / "client")
+    ctx.load_cert_chain(chain, key)
+    with socket.create_connection(srv.address, timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(GET)
+            body = b""
+            while chunk := tls.recv(65536):
+                body += chunk
+    assert subject_of(identity_a).encode() in body
+    record = srv.next_record()
+    assert record.post_handshake and record.accepted, record.error
+    assert record.handshake_messages == [
+        "client_hello",
+        "finished",
+        "certificate",
+        "certificate_verify",
+        "finished",
+    ]
+    assert record.scheme == "ecdsa_secp256r1_sha256"
+    assert record.offered_schemes == ["ecdsa_secp256r1_sha256", "ed25519"]
+
+
+def test_tlslite_server_post_handshake_auth_needs_client_support(
+    peers: Peers, identity_a: Identity, tmp_path: Path
+):
+    srv = peers.tlslite(require_client_cert=True, post_handshake_auth=True)
+    ctx = ssl.create_default_context(cafile=str(peers.pki.ca_file))  # no post_handshake_auth
+    with socket.create_connection(srv.address, timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(GET)
+            assert tls.recv(100) == b""
+    record = srv.next_record()
+    assert not record.accepted
+    assert record.error == "client did not offer post_handshake_auth"
+
+
+def test_test_server_refuses_bad_configuration(server_pki: ServerPKI):
+    chain, key = server_pki.chain, server_pki.key
+    with pytest.raises(ValueError, match="unknown signature scheme"):
+        TestServer(chain, key, signature_schemes=["ecdsa_p256_sha1024"])
+    with pytest.raises(ValueError, match="not a dotted object identifier"):
+        TestServer(chain, key, oid_filters=[("2.5.x", b"")])
+    with pytest.raises(ValueError, match="unknown cipher suite"):
+        TestServer(chain, key, cipher_suites=["TLS_AES_128_CCM_SHA256"])
+    with pytest.raises(ValueError, match="unknown TLS version"):
+        TestServer(chain, key, versions=["TLSv1.1"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="post_handshake_auth needs app='http'"):
+        TestServer(chain, key, post_handshake_auth=True, app="echo")
+
+
+def test_tlslite_server_tls12_sends_ca_list(peers: Peers, root_ca: CA, other_root_ca: CA):
+    """TLS 1.2: the CA names travel in the CertificateRequest's own list."""
+    import subprocess
+
+    from conftest import require_tool
+
+    openssl = require_tool("openssl")
+    srv = peers.tlslite(
+        request_client_cert=True, ca_names=[other_root_ca.name], versions=["TLSv1.2"]
+    )
+    out = subprocess.run(
+        [openssl, "s_client", "-connect", f"{HOST}:{srv.port}", "-tls1_2"],
+        input=b"",
+        capture_output=True,
+        timeout=10,
+    ).stdout.decode()
+    assert "Protocol  : TLSv1.2" in out
+    names = out.split("Acceptable client certificate CA names\n", 1)[1].splitlines()[:1]
+    assert names == ["O = tlsengine test PKI, CN = tlsengine Test Root B"]

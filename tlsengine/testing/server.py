@@ -12,7 +12,9 @@ How the CertificateRequest is shaped: tlslite-ng builds it inside its monolithic
 ``TLSConnection`` subclass overrides both and rewrites the CertificateRequest there, in place,
 before it is serialised. The transcript hash therefore covers exactly what went on the wire.
 Incoming messages are observed the same way, through ``_getMsg``, to record what the client
-sent (Certificate chain, CertificateVerify scheme, message order).
+sent (Certificate chain, CertificateVerify scheme, message order). Post-handshake
+authentication uses tlslite-ng's own ``request_post_handshake_auth``, whose request passes
+through the same ``_sendMsg`` hook and so carries the same CA names and schemes.
 
 tlslite-ng verifies the client's CertificateVerify but not its chain; with ``trusted`` set,
 this server checks the chain up to one of those CAs itself and answers with ``unknown_ca``,
@@ -31,7 +33,6 @@ nothing beyond tlsengine's own dependencies.
 
 from __future__ import annotations
 
-import queue
 import socket
 import threading
 from collections.abc import Sequence
@@ -77,8 +78,9 @@ _CIPHERS = {
 }
 _MLKEM_GROUPS = ("x25519mlkem768", "secp256r1mlkem768", "secp384r1mlkem1024")
 _MAX_REQUEST = 65536
-# RFC 8446 section 4.2: tlslite-ng 0.8.2 has no constant for it
+# RFC 8446 section 4.2: tlslite-ng 0.8.2 has no constants for these two
 CERTIFICATE_AUTHORITIES = 47
+OID_FILTERS = 48
 
 
 def scheme_name(code: tuple[int, int] | int) -> str:
@@ -115,6 +117,42 @@ def _ca_names_extension(ders: Sequence[bytes]) -> TLSExtension:
     outer = Writer()
     outer.addVarSeq(inner.bytes, 1, 2)
     return TLSExtension(extType=CERTIFICATE_AUTHORITIES).create(outer.bytes)
+
+
+def _oid_content(dotted: str) -> bytes:
+    """Content octets of a DER OBJECT IDENTIFIER (what oid_filters carries)."""
+    try:
+        arcs = [int(a) for a in dotted.split(".")]
+        if len(arcs) < 2 or arcs[0] > 2 or min(arcs) < 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{dotted!r} is not a dotted object identifier") from None
+    out = bytearray()
+    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
+        chunk = [arc & 0x7F]
+        while arc := arc >> 7:
+            chunk.append(0x80 | (arc & 0x7F))
+        out += bytes(reversed(chunk))
+    return bytes(out)
+
+
+OidFilter = x509.ExtensionType | tuple[x509.ObjectIdentifier | str, bytes]
+
+
+def _oid_filters_extension(filters: Sequence[OidFilter]) -> TLSExtension:
+    """oid_filters (RFC 8446 section 4.2.5): OIDFilter filters<0..2^16-1>."""
+    inner = Writer()
+    for item in filters:
+        if isinstance(item, x509.ExtensionType):
+            oid, value = item.oid.dotted_string, item.public_bytes()
+        else:
+            oid = item[0].dotted_string if isinstance(item[0], x509.ObjectIdentifier) else item[0]
+            value = item[1]
+        inner.addVarSeq(bytearray(_oid_content(oid)), 1, 1)
+        inner.addVarSeq(bytearray(value), 1, 2)
+    outer = Writer()
+    outer.addVarSeq(inner.bytes, 1, 2)
+    return TLSExtension(extType=OID_FILTERS).create(outer.bytes)
 
 
 # --------------------------------------------------------------------------- ML-KEM
@@ -179,6 +217,7 @@ class ClientRecord:
     chain: list[x509.Certificate] = field(default_factory=list)
     scheme: str | None = None  # the client's CertificateVerify scheme
     offered_schemes: list[str] = field(default_factory=list)  # what our request carried
+    post_handshake: bool = False  # a post-handshake CertificateRequest was answered
     accepted: bool = False  # handshake done and our client-certificate policy satisfied
     error: str | None = None  # why not
 
@@ -262,6 +301,16 @@ class TestServer:
     lands in ``records`` and can be awaited with ``next_record()``. After the handshake the
     server either answers one HTTP request (``app="http"``, the body names the client's
     subject) or echoes until the client closes (``app="echo"``), then sends close_notify.
+
+    Client authentication: ``request_client_cert`` asks in the handshake and accepts an
+    empty answer; ``require_client_cert`` rejects one (``certificate_required``);
+    ``trusted`` CAs are checked (``unknown_ca``); ``post_handshake_auth`` asks after the
+    HTTP request instead (TLS 1.3 post-handshake authentication), before answering it.
+    The request carries ``ca_names`` (extension 47 in TLS 1.3, the CA list in TLS 1.2),
+    ``signature_schemes`` (names or raw code points), ``signature_schemes_cert``,
+    ``oid_filters`` (extension values such as ``x509.ExtendedKeyUsage([...])``) and any
+    ``extra_request_extensions`` verbatim. A client that signs with a scheme outside
+    ``signature_schemes`` gets ``illegal_parameter``.
     """
 
     __test__ = False  # not a pytest test class despite the name
@@ -277,7 +326,9 @@ class TestServer:
         ca_names: Sequence[x509.Name | x509.Certificate | bytes] | None = None,
         signature_schemes: Sequence[str | int] | None = None,
         signature_schemes_cert: Sequence[str | int] | None = None,
+        oid_filters: Sequence[OidFilter] = (),
         extra_request_extensions: Sequence[tuple[int, bytes]] = (),
+        post_handshake_auth: bool = False,
         groups: Sequence[str] | None = None,
         cipher_suites: Sequence[str] | None = None,
         versions: Sequence[Literal["TLSv1.2", "TLSv1.3"]] = ("TLSv1.3",),
@@ -287,7 +338,10 @@ class TestServer:
     ) -> None:
         if not cert_chain:
             raise ValueError("cert_chain needs at least the server's leaf certificate")
-        self.request_client_cert = request_client_cert or require_client_cert
+        # in-handshake request, unless the certificate is to be asked for after it
+        self.request_client_cert = (request_client_cert or require_client_cert) and not (
+            post_handshake_auth
+        )
         self.require_client_cert = require_client_cert
         self.trusted = list(trusted or [])
         self.ca_names = [_name_der(n) for n in ca_names] if ca_names is not None else None
@@ -297,7 +351,12 @@ class TestServer:
         self.signature_schemes_cert = (
             [_scheme_pair(s) for s in signature_schemes_cert] if signature_schemes_cert else None
         )
+        self.oid_filters = list(oid_filters)
+        _oid_filters_extension(self.oid_filters)  # bad OIDs fail here, not mid-handshake
         self.extra_request_extensions = list(extra_request_extensions)
+        if post_handshake_auth and app != "http":
+            raise ValueError("post_handshake_auth needs app='http' (it asks after the request)")
+        self.post_handshake_auth = post_handshake_auth
         self.app = app
         self.host = host
         self.timeout = timeout
@@ -308,7 +367,8 @@ class TestServer:
         self._chain = X509CertChain()
         self._chain.parsePemList(pem.decode("ascii"))
         self._key = _tlslite_key(key)
-        self._done: queue.Queue[ClientRecord] = queue.Queue()
+        self._published = threading.Condition()
+        self._taken = 0
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -355,11 +415,13 @@ class TestServer:
             msg.supported_signature_algs = list(self.signature_schemes)
         if msg.version >= (3, 4):
             exts = msg.extensions or []
-            drop = {CERTIFICATE_AUTHORITIES, ExtensionType.signature_algorithms_cert}
+            drop = {CERTIFICATE_AUTHORITIES, OID_FILTERS, ExtensionType.signature_algorithms_cert}
             drop |= {t for t, _ in self.extra_request_extensions}
             exts = [e for e in exts if e.extType not in drop]
             if self.ca_names:
                 exts.append(_ca_names_extension(self.ca_names))
+            if self.oid_filters:
+                exts.append(_oid_filters_extension(self.oid_filters))
             if self.signature_schemes_cert is not None:
                 exts.append(SignatureAlgorithmsCertExtension().create(self.signature_schemes_cert))
             for ext_type, data in self.extra_request_extensions:
@@ -407,18 +469,20 @@ class TestServer:
         return (self.host, self.port)
 
     def next_record(self, timeout: float = 10.0) -> ClientRecord:
-        """The next connection's record, once its handshake has ended either way."""
-        try:
-            return self._done.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError(f"no TLS connection finished within {timeout} s") from None
+        """The oldest record not yet taken, waiting until that connection's handshake ends."""
+        with self._published:
+            if not self._published.wait_for(lambda: len(self.records) > self._taken, timeout):
+                raise TimeoutError(f"no TLS connection finished within {timeout} s")
+            self._taken += 1
+            return self.records[self._taken - 1]
 
     @property
     def client_subjects(self) -> list[str]:
-        """Subjects of the chain the latest client sent (waits for its handshake to end)."""
-        while not self.records or not self._done.empty():
-            self.next_record()
-        return self.records[-1].subjects
+        """Subjects of the chain the latest client sent (waits for a first connection)."""
+        with self._published:
+            if not self._published.wait_for(lambda: bool(self.records), self.timeout):
+                raise TimeoutError(f"no TLS connection finished within {self.timeout} s")
+            return self.records[-1].subjects
 
     # ------------------------------------------------------------ per connection
 
@@ -441,14 +505,23 @@ class TestServer:
         sock.settimeout(self.timeout)
         record = ClientRecord(peer=peer)
         conn = _Connection(sock, self, record)
+        request: bytes | None = None
         try:
             self._handshake(conn, record)
+            if record.accepted and self.app == "http":
+                request = self._read_request(conn)
+                if self.post_handshake_auth:
+                    self._post_handshake_auth(conn, record)
+        except Exception as exc:  # noqa: BLE001 - every failure is data for the test
+            record.accepted = False
+            record.error = record.error or f"{type(exc).__name__}: {exc}"
         finally:
-            self.records.append(record)
-            self._done.put(record)
+            with self._published:
+                self.records.append(record)
+                self._published.notify_all()
         try:
             if record.accepted:
-                self._run_app(conn, record)
+                self._respond(conn, record, request)
         except Exception:  # noqa: BLE001 - the client may close as it likes; the record stands
             pass
         finally:
@@ -460,7 +533,7 @@ class TestServer:
                 certChain=self._chain,
                 privateKey=self._key,
                 reqCert=self.request_client_cert,
-                reqCAs=[bytearray(d) for d in self.ca_names or []] or None,
+                reqCAs=self._tls12_ca_list(),
                 settings=self._settings,
             )
         except Exception as exc:  # noqa: BLE001 - every failure is data for the test
@@ -468,13 +541,20 @@ class TestServer:
             return
         record.version = _VERSION_NAMES.get(tuple(conn.version), str(conn.version))
         record.cipher = CipherSuite.ietfNames.get(conn.session.cipherSuite)
-        verdict = self._judge(record)
+        # with post_handshake_auth the certificate is judged once it has been asked for
+        verdict = None if self.post_handshake_auth else self._judge(record)
         if verdict is None:
             record.accepted = True
             return
         description, reason = verdict
         record.error = f"{AlertDescription.toStr(description)}: {reason}"
         conn.send_alert(description, reason)
+
+    def _tls12_ca_list(self) -> list[bytearray] | None:
+        """TLS 1.2 carries CA names in the request itself (tlslite-ng refuses them unasked)."""
+        if not self.request_client_cert or not self.ca_names:
+            return None
+        return [bytearray(d) for d in self.ca_names]
 
     def _judge(self, record: ClientRecord) -> tuple[int, str] | None:
         """Our client-certificate policy: None to accept, else (alert, reason)."""
@@ -492,17 +572,41 @@ class TestServer:
             return AlertDescription.unknown_ca, "client chain does not reach a trusted CA"
         return None
 
-    def _run_app(self, conn: _Connection, record: ClientRecord) -> None:
+    def _post_handshake_auth(self, conn: _Connection, record: ClientRecord) -> None:
+        """TLS 1.3 post-handshake CertificateRequest; waits for the client's answer."""
+        if record.version != "TLSv1.3" or not conn._pha_supported:
+            record.accepted = False
+            record.error = "client did not offer post_handshake_auth"
+            return
+        conn.client_cert_required = self.require_client_cert
+        seen = record.handshake_messages.count("finished")
+        for _ in conn.request_post_handshake_auth(self._settings):
+            pass
+        while record.handshake_messages.count("finished") == seen and not conn.closed:
+            conn.read(max=None, min=0)
+        record.post_handshake = True
+        verdict = self._judge(record)
+        if verdict is not None:
+            record.accepted = False
+            description, reason = verdict
+            record.error = f"{AlertDescription.toStr(description)}: {reason}"
+            conn.send_alert(description, reason)
+
+    @staticmethod
+    def _read_request(conn: _Connection) -> bytes:
+        request = b""
+        while b"\r\n\r\n" not in request and len(request) < _MAX_REQUEST:
+            chunk = conn.read(max=16384)
+            if not chunk:
+                break
+            request += bytes(chunk)
+        return request
+
+    def _respond(self, conn: _Connection, record: ClientRecord, request: bytes | None) -> None:
         if self.app == "echo":
             while data := conn.read(max=16384):
                 conn.write(data)
         else:
-            request = b""
-            while b"\r\n\r\n" not in request and len(request) < _MAX_REQUEST:
-                chunk = conn.read(max=16384)
-                if not chunk:
-                    break
-                request += bytes(chunk)
             body = (record.subject or "no client certificate").encode() + b"\n"
             head = (
                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
