@@ -745,13 +745,14 @@ class TLS13Handshake:
                 scheme = usable[0] if usable else None
             if scheme is None:
                 identity = None  # nothing it can sign that the server takes: send none
-        self._trace(
-            "selection",
-            "Selection",
-            chosen=identity.alias if identity else None,
-            scheme=scheme,
-            candidates=_verdict_rows(selection),
-        )
+        if self.config.trace:  # verdicts are built lazily: only pay for them when tracing
+            self._trace(
+                "selection",
+                "Selection",
+                chosen=identity.alias if identity else None,
+                scheme=scheme,
+                candidates=_verdict_rows(selection),
+            )
         return identity, scheme
 
     # ------------------------------------------------------------------ CONNECTED
