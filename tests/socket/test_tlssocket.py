@@ -394,3 +394,13 @@ def test_server_closing_mid_handshake_is_a_handshake_error(pki: PKI) -> None:
 def test_bad_context_settings_raise_documented_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(TLSError):
         ClientContext(**kwargs)  # type: ignore[arg-type]
+
+
+def test_rejection_alert_surfaces_even_when_we_write_first(pki: PKI) -> None:
+    with Peer(tls_echo(pki.server(ssl.CERT_REQUIRED))) as peer:
+        tls = pki.context(identities=[]).connect(peer.address, "localhost")
+        peer.last()  # the server has judged us, alerted and closed
+        with tls, pytest.raises((ClientCertificateRejected, OSError)) as info:
+            for _ in range(50):
+                tls.sendall(b"x" * 65536)
+        assert isinstance(info.value, ClientCertificateRejected), repr(info.value)

@@ -162,14 +162,21 @@ class ClientContext:
     # ------------------------------------------------------------------ internals
 
     def _server_verifier(self) -> ServerVerifier:
-        if self._verifier is None:
+        """Built once and reused; rebuilt if check_hostname/verify_profile were reassigned."""
+        verifier = self._verifier
+        if (
+            verifier is None
+            or verifier.check_hostname != self.check_hostname
+            or verifier.profile != self.verify_profile
+        ):
             roots = self._roots if self._roots is not None else load_roots()
-            self._verifier = ServerVerifier(
+            verifier = ServerVerifier(
                 roots,
                 check_hostname=self.check_hostname,
                 profile=self.verify_profile,  # type: ignore[arg-type]
             )
-        return self._verifier
+            self._verifier = verifier
+        return verifier
 
     def _connection(self, server_hostname: str | None, verifier: ServerVerifier | None) -> Any:
         from ..protocol.connection import ClientConfig, ClientConnection

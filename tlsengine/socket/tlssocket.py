@@ -483,11 +483,39 @@ class TLSSocket:
 
     def _flush(self) -> None:
         out = self._conn.data_to_send()
-        if out:
-            try:
-                self._sock.sendall(out)
-            except TimeoutError as exc:
-                raise TLSTimeout(f"TLS write timed out after {self._sock.gettimeout()} s") from exc
+        if not out:
+            return
+        try:
+            self._sock.sendall(out)
+        except TimeoutError as exc:
+            raise TLSTimeout(f"TLS write timed out after {self._sock.gettimeout()} s") from exc
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError) as exc:
+            if not self._complete():
+                raise HandshakeError(
+                    f"the server closed the connection during the handshake: {exc}",
+                    state=self._state_name(),
+                ) from exc
+            self._raise_pending_alert(exc)
+            raise
+
+    def _raise_pending_alert(self, cause: OSError) -> None:
+        """The peer hung up on our write: an alert it sent first explains why, so read it.
+
+        A TLS 1.3 server judges our certificate after our Finished; its rejection alert is
+        often already in the receive buffer when our next write hits the closed socket.
+        """
+        timeout = self._sock.gettimeout()
+        try:
+            self._sock.settimeout(0.05)
+            data = self._sock.recv(RECV_SIZE)
+            if data:
+                self._conn.receive_data(data)
+        except TLSEngineError as exc:
+            raise exc from cause
+        except OSError:
+            pass
+        finally:
+            self._sock.settimeout(timeout)
 
     def _flush_quietly(self) -> None:
         try:
