@@ -8,6 +8,8 @@ groups, including the hybrid X25519MLKEM768 that OpenSSL 3.0 lacks.
 from __future__ import annotations
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from peers import Peers, subject_of
 
 from tlsengine.identity.model import Identity
@@ -188,3 +190,50 @@ def test_no_client_auth_server_gets_no_certificate(peers: Peers, identity_a: Ide
     assert record.accepted
     assert not record.certificate_received
     assert record.handshake_messages == ["client_hello", "finished"]
+
+
+def test_oid_filters_exclude_leaves_without_the_extension_values(
+    peers: Peers, root_ca: CA, identity_a: Identity
+):
+    """RFC 8446 section 4.2.5: the leaf must carry every filtered EKU purpose."""
+    both = root_ca.identity(
+        "client A both",
+        "p256",
+        alias="client-a-both",
+        eku=[ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH],
+    )
+    srv = peers.tlslite(
+        require_client_cert=True,
+        trusted=[root_ca.certificate],
+        oid_filters=[x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])],
+    )
+    tls, _ = fetch(context(peers.pki, [identity_a, both]), srv.address)
+    assert [oid for oid, _ in tls.certificate_request.oid_filters] == ["2.5.29.37"]
+    assert_sent(tls, both)
+    assert verdicts(tls.selection)["client-a"][0] == "oid-filter-mismatch"
+    assert srv.next_record().subject == subject_of(both)
+
+
+def test_post_handshake_auth(peers: Peers, root_ca: CA, identity_a: Identity):
+    """The server asks after our request; we answer while reading its response."""
+    srv = peers.tlslite(
+        require_client_cert=True,
+        post_handshake_auth=True,
+        trusted=[root_ca.certificate],
+        ca_names=[root_ca.name],
+    )
+    tls, body = fetch(context(peers.pki, [identity_a]), srv.address)
+    assert subject_of(identity_a).encode() in body
+    record = srv.next_record()
+    assert record.post_handshake and record.accepted, record.error
+    assert record.subject == subject_of(identity_a)
+    assert record.handshake_messages[-3:] == ["certificate", "certificate_verify", "finished"]
+    assert tls.certificate_request is not None and tls.certificate_request.post_handshake
+    assert tls.client_identity is not None
+    assert tls.client_identity.fingerprint == identity_a.fingerprint
+
+
+def test_post_handshake_auth_not_offered_without_identities(peers: Peers):
+    srv = peers.tlslite(request_client_cert=True, post_handshake_auth=True)
+    fetch(context(peers.pki, []), srv.address)
+    assert srv.next_record().error == "client did not offer post_handshake_auth"
