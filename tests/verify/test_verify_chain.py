@@ -207,3 +207,38 @@ def test_bind_gives_the_protocol_callable(pki) -> None:
 def test_unknown_profile_is_refused(pki) -> None:
     with pytest.raises(CertificateVerificationError, match="relaxed"):
         ServerVerifier(roots(pki["root"]), profile="lenient")  # type: ignore[arg-type]
+
+
+def _bare(subject: str, issuer: str, key: object, signer: object, exts: list) -> x509.Certificate:
+    """A certificate with only the extensions given: how many private CAs issue them."""
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+        .public_key(key.public_key())  # type: ignore[attr-defined]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - DAY)
+        .not_valid_after(NOW + 30 * DAY)
+    )
+    for ext, critical in exts:
+        b = b.add_extension(ext, critical)
+    return b.sign(signer, hashes.SHA256())  # type: ignore[arg-type]
+
+
+def test_private_pki_without_key_ids_only_passes_relaxed() -> None:
+    rk, ik, lk = (generate_key("p256") for _ in range(3))
+    ca_bc = (x509.BasicConstraints(ca=True, path_length=None), False)  # not critical
+    san = (x509.SubjectAlternativeName([x509.DNSName("svc.internal")]), False)
+    root = _bare("private root", "private root", rk, rk, [ca_bc])
+    inter = _bare("private issuing", "private root", ik, rk, [ca_bc])
+    leaf = _bare("svc", "private issuing", lk, ik, [san])
+    chain = der(leaf, inter)
+    anchors = TrustRoots((root,), "test")
+    assert rule_of(ServerVerifier(anchors), chain, "svc.internal") == "policy"
+    path = ServerVerifier(anchors, profile="relaxed")(chain, "svc.internal")
+    assert path == [leaf, inter, root]
+    relaxed = ServerVerifier(anchors, profile="relaxed")
+    assert rule_of(relaxed, chain, "other.internal") == "hostname-mismatch"
+    bare_root = _bare("private root", "private root", rk, rk, [])
+    no_bc = ServerVerifier(TrustRoots((bare_root,), "test"), profile="relaxed")
+    assert rule_of(no_bc, chain, "svc.internal") == "not-a-ca"

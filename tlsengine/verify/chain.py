@@ -12,7 +12,9 @@ Two profiles, chosen explicitly by the caller and never silently:
     ``basicConstraints cA=TRUE`` (any criticality) on each issuer and a subjectAltName
     matching the server name on the leaf, and rejects a leaf whose EKU excludes serverAuth.
     It no longer requires AKI/SKI, keyUsage, EKU presence or particular extension
-    criticality. Hostnames are never matched against the subject CN (RFC 9525).
+    criticality. Hostnames are never matched against the subject CN (RFC 9525), and
+    cryptography insists on basicConstraints even on a trust anchor, so v1-style roots
+    without it still fail (rule ``not-a-ca``).
 
 Failures raise `CertificateVerificationError` whose ``rule`` names the broken check, so a
 user can tell an unknown CA from an expired certificate without reading Rust messages.
@@ -48,6 +50,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ("no matching subjectAltName", "hostname-mismatch", "the certificate is for another name"),
     ("signature does not match", "invalid-signature", "a signature in the chain is wrong"),
     ("basicConstraints.cA", "not-a-ca", "an issuing certificate is not marked as a CA"),
+    ("no basicConstraints", "not-a-ca", "a CA certificate (even a root) lacks basicConstraints"),
     ("path length", "path-length", "the chain is longer than a CA allows"),
     ("EKU", "eku-mismatch", "the certificate is not valid for TLS server authentication"),
     ("has no subjectAltName", "missing-san", "the leaf has no subjectAltName extension"),
