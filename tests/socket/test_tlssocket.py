@@ -404,3 +404,33 @@ def test_rejection_alert_surfaces_even_when_we_write_first(pki: PKI) -> None:
             for _ in range(50):
                 tls.sendall(b"x" * 65536)
         assert isinstance(info.value, ClientCertificateRejected), repr(info.value)
+
+
+def test_post_handshake_auth_is_answered_through_the_socket(pki: PKI) -> None:
+    ctx = pki.server(ssl.CERT_REQUIRED)
+    ctx.post_handshake_auth = True  # OpenSSL then asks only after the handshake
+
+    def handler(sock: socket.socket, seen) -> None:  # type: ignore[no-untyped-def]
+        with ctx.wrap_socket(sock, server_side=True) as tls:
+            assert tls.recv(100) == b"go\n"
+            tls.verify_client_post_handshake()
+            tls.sendall(b"asked\n")  # carries the CertificateRequest
+            seen.received = tls.recv(100)  # processes our Certificate/CV/Finished first
+            der = tls.getpeercert(binary_form=True)
+            seen.subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()
+            tls.sendall(b"thanks\n")
+
+    ident = pki.identities["p256"]
+    with Peer(handler) as peer:
+        with pki.context(identities=[ident], trace=True).connect(peer.address, "localhost") as tls:
+            assert tls.certificate_request is None
+            tls.sendall(b"go\n")
+            assert tls.recv(100) == b"asked\n"
+            tls.sendall(b"after\n")
+            assert tls.recv(100) == b"thanks\n"
+            assert tls.certificate_request is not None
+            assert tls.certificate_request.post_handshake is True
+            assert tls.client_identity is ident
+        seen = peer.last()
+        assert seen.error is None, seen.error
+        assert seen.received == b"after\n" and seen.subject == ident.subject
