@@ -41,6 +41,7 @@ from cryptography import x509
 
 from tlsengine.identity.model import Identity, PrivateKey
 from tlsengine.testing import CA, TestServer, cert_pem, key_pem
+from tlsengine.testing.server import ThreadedServer
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 5.0  # generous for loaded CI boxes; a healthy start takes < 0.5 s
@@ -424,13 +425,13 @@ class SSLRecord:
     error: str | None = None
 
 
-class PythonSSLServer:
+class PythonSSLServer(ThreadedServer):
     """The stdlib ``ssl`` server in a thread: never sends CA names, nor close_notify.
 
     ``verify_mode`` is ``ssl.CERT_REQUIRED``, ``CERT_OPTIONAL`` or ``CERT_NONE``. After the
     handshake it answers one HTTP request with the client subject. Handshake messages read
-    from the client are recorded through the ``ssl`` message callback, so a test can assert
-    that no Certificate message arrived.
+    from the client are recorded through the ``ssl`` message callback (``_msg_callback``,
+    CPython's debugging hook), so a test can assert that no Certificate message arrived.
     """
 
     def __init__(
@@ -443,6 +444,7 @@ class PythonSSLServer:
         maximum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
         timeout: float = 5.0,
     ) -> None:
+        super().__init__(HOST, timeout)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = minimum_version
         ctx.maximum_version = maximum_version
@@ -453,19 +455,10 @@ class PythonSSLServer:
         ctx.num_tickets = 0
         ctx._msg_callback = self._on_message  # type: ignore[attr-defined]
         self.context = ctx
-        self.timeout = timeout
-        self.records: list[SSLRecord] = []
-        self.port = 0
-        self._current: dict[int, SSLRecord] = {}
-        self._taken = 0
-        self._done = threading.Condition()
-        self._stop = threading.Event()
-        self._listener: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
+        self._current: dict[int, SSLRecord] = {}  # handshaking thread -> its record
 
-    @property
-    def address(self) -> tuple[str, int]:
-        return (HOST, self.port)
+    def next_record(self, timeout: float = 5.0) -> SSLRecord:
+        return super().next_record(timeout)
 
     def _on_message(
         self, conn: Any, direction: str, version: Any, ctype: Any, mtype: Any, data: Any
@@ -476,60 +469,14 @@ class PythonSSLServer:
         if record is not None:
             record.handshake_messages.append(getattr(mtype, "name", str(mtype)))
 
-    def start(self) -> PythonSSLServer:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((HOST, 0))
-        listener.listen(16)
-        listener.settimeout(0.1)
-        self._listener = listener
-        self.port = listener.getsockname()[1]
-        t = threading.Thread(target=self._accept_loop, name="PythonSSLServer", daemon=True)
-        t.start()
-        self._threads.append(t)
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        for t in list(self._threads):
-            t.join(timeout=STOP_TIMEOUT)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-
-    def __enter__(self) -> PythonSSLServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def next_record(self, timeout: float = 5.0) -> SSLRecord:
-        """The oldest connection whose handshake ended and that no caller has taken yet."""
-        with self._done:
-            if not self._done.wait_for(lambda: len(self.records) > self._taken, timeout=timeout):
-                raise TimeoutError(f"no TLS connection finished within {timeout} s")
-            self._taken += 1
-            return self.records[self._taken - 1]
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stop.is_set():
-            try:
-                sock, peer = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            t = threading.Thread(target=self._serve, args=(sock, peer), daemon=True)
-            t.start()
-            self._threads.append(t)
-
     def _serve(self, sock: socket.socket, peer: tuple[str, int]) -> None:
         record = SSLRecord(peer=peer)
         self._current[threading.get_ident()] = record
-        sock.settimeout(self.timeout)
         tls: ssl.SSLSocket | None = None
         try:
-            tls = self.context.wrap_socket(sock, server_side=True)
+            tls = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+            self._live.add(tls)  # wrapping detached ``sock``: stop() must shut this one down
+            tls.do_handshake()
             record.version = tls.version()
             der = tls.getpeercert(binary_form=True)
             if der:
@@ -539,16 +486,16 @@ class PythonSSLServer:
             record.error = f"{type(exc).__name__}: {exc}"
         finally:
             self._current.pop(threading.get_ident(), None)
-            with self._done:
-                self.records.append(record)
-                self._done.notify_all()
+            self._publish(record)
         try:
             if tls is not None:
                 self._answer(tls, record)
         except (OSError, ssl.SSLError):
             pass
         finally:
-            (tls or sock).close()
+            if tls is not None:
+                self._live.discard(tls)
+                tls.close()
 
     @staticmethod
     def _answer(tls: ssl.SSLSocket, record: SSLRecord) -> None:
@@ -585,9 +532,9 @@ class Peers:
         return peer
 
     def python_ssl(self, **kw: Any) -> PythonSSLServer:
-        peer = PythonSSLServer(self.pki, **kw)
-        self._keep(peer)
-        return peer.start()
+        peer = self._keep(PythonSSLServer(self.pki, **kw))
+        peer.start()
+        return peer
 
     def openssl(self, **kw: Any) -> OpenSSLServer:
         peer = self._keep(OpenSSLServer(self._dir("openssl"), self.pki, **kw))

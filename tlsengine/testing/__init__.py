@@ -15,6 +15,7 @@ from ..cli.pki import CA, KEY_SPECS, cert_pem, generate_key, key_pem
 _LAZY = {
     "TestServer": ".server",
     "ClientRecord": ".server",
+    "ThreadedServer": ".server",
     "enable_mlkem": ".server",
 }
 

@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -66,7 +67,7 @@ from tlslite.utils.codec import Writer
 
 from ..identity.model import PrivateKey
 
-__all__ = ["ClientRecord", "TestServer", "enable_mlkem", "scheme_name"]
+__all__ = ["ClientRecord", "TestServer", "ThreadedServer", "enable_mlkem", "scheme_name"]
 
 _VERSIONS = {"TLSv1.2": (3, 3), "TLSv1.3": (3, 4)}
 _VERSION_NAMES = {v: k for k, v in _VERSIONS.items()}
@@ -294,7 +295,112 @@ def _group_name(code: int) -> str:
 # --------------------------------------------------------------------------- server
 
 
-class TestServer:
+class ThreadedServer:
+    """A loopback listener with one thread per connection and records for assertions.
+
+    Subclasses implement ``_serve(sock, peer)`` and call ``_publish(record)`` once the
+    connection's handshake has ended either way; tests wait for records with
+    ``next_record()``. Stopping is bounded: connections get a second to finish, then their
+    sockets are shut down so no thread outlives the test by more than ``timeout``.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", timeout: float = 10.0) -> None:
+        self.host = host
+        self.timeout = timeout
+        self.port = 0
+        self.records: list[Any] = []
+        self._published = threading.Condition()
+        self._taken = 0
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._live: set[socket.socket] = set()  # connection sockets still being served
+        self._stop = threading.Event()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+    def start(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((self.host, 0))
+        listener.listen(16)
+        listener.settimeout(0.1)  # how often the accept loop looks at the stop flag
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        name = f"{type(self).__name__}-accept"
+        accept = threading.Thread(target=self._accept_loop, name=name, daemon=True)
+        accept.start()
+        self._threads.append(accept)
+
+    def stop(self) -> None:
+        """Stop accepting; give connections a second to finish, then cut them off."""
+        self._stop.set()
+        deadline = time.monotonic() + 1.0
+        for t in list(self._threads):
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        for sock in list(self._live):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in list(self._threads):
+            t.join(timeout=self.timeout)
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def next_record(self, timeout: float = 10.0) -> Any:
+        """The oldest record not yet taken, waiting until that connection's handshake ends."""
+        with self._published:
+            if not self._published.wait_for(lambda: len(self.records) > self._taken, timeout):
+                raise TimeoutError(f"no TLS connection finished within {timeout} s")
+            self._taken += 1
+            return self.records[self._taken - 1]
+
+    def _publish(self, record: Any) -> None:
+        with self._published:
+            self.records.append(record)
+            self._published.notify_all()
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stop.is_set():
+            try:
+                sock, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            t = threading.Thread(target=self._handle, args=(sock, peer), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _handle(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        self._live.add(sock)
+        sock.settimeout(self.timeout)
+        try:
+            self._serve(sock, peer)
+        finally:
+            self._live.discard(sock)
+            sock.close()
+
+    def _serve(self, sock: socket.socket, peer: tuple[str, int]) -> None:
+        raise NotImplementedError
+
+
+class TestServer(ThreadedServer):
     """A TLS server on 127.0.0.1 whose CertificateRequest a test controls.
 
     Use as a context manager; ``port`` is set on entry. Each connection's ``ClientRecord``
@@ -336,6 +442,7 @@ class TestServer:
         host: str = "127.0.0.1",
         timeout: float = 10.0,
     ) -> None:
+        super().__init__(host, timeout)
         if not cert_chain:
             raise ValueError("cert_chain needs at least the server's leaf certificate")
         # in-handshake request, unless the certificate is to be asked for after it
@@ -358,20 +465,11 @@ class TestServer:
             raise ValueError("post_handshake_auth needs app='http' (it asks after the request)")
         self.post_handshake_auth = post_handshake_auth
         self.app = app
-        self.host = host
-        self.timeout = timeout
-        self.records: list[ClientRecord] = []
-        self.port = 0
         self._settings = self._make_settings(groups, cipher_suites, versions)
         pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in cert_chain)
         self._chain = X509CertChain()
         self._chain.parsePemList(pem.decode("ascii"))
         self._key = _tlslite_key(key)
-        self._published = threading.Condition()
-        self._taken = 0
-        self._listener: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
-        self._stop = threading.Event()
 
     # ------------------------------------------------------------ configuration
 
@@ -430,51 +528,10 @@ class TestServer:
         elif self.ca_names is not None:
             msg.certificate_authorities = [bytearray(d) for d in self.ca_names]
 
-    # ------------------------------------------------------------ lifecycle
-
-    def __enter__(self) -> TestServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((self.host, 0))
-        listener.listen(16)
-        listener.settimeout(0.1)
-        self._listener = listener
-        self.port = listener.getsockname()[1]
-        accept = threading.Thread(target=self._accept_loop, name="TestServer-accept", daemon=True)
-        accept.start()
-        self._threads.append(accept)
-
-    def stop(self) -> None:
-        """Stop accepting, close the listener and wait (bounded) for connection threads."""
-        self._stop.set()
-        for t in list(self._threads):
-            t.join(timeout=self.timeout)
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-
-    @property
-    def address(self) -> tuple[str, int]:
-        return (self.host, self.port)
+    # ------------------------------------------------------------ records
 
     def next_record(self, timeout: float = 10.0) -> ClientRecord:
-        """The oldest record not yet taken, waiting until that connection's handshake ends."""
-        with self._published:
-            if not self._published.wait_for(lambda: len(self.records) > self._taken, timeout):
-                raise TimeoutError(f"no TLS connection finished within {timeout} s")
-            self._taken += 1
-            return self.records[self._taken - 1]
+        return super().next_record(timeout)
 
     @property
     def client_subjects(self) -> list[str]:
@@ -486,23 +543,7 @@ class TestServer:
 
     # ------------------------------------------------------------ per connection
 
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stop.is_set():
-            try:
-                sock, peer = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            t = threading.Thread(
-                target=self._serve, args=(sock, peer), name="TestServer-conn", daemon=True
-            )
-            t.start()
-            self._threads.append(t)
-
     def _serve(self, sock: socket.socket, peer: tuple[str, int]) -> None:
-        sock.settimeout(self.timeout)
         record = ClientRecord(peer=peer)
         conn = _Connection(sock, self, record)
         request: bytes | None = None
@@ -516,16 +557,12 @@ class TestServer:
             record.accepted = False
             record.error = record.error or f"{type(exc).__name__}: {exc}"
         finally:
-            with self._published:
-                self.records.append(record)
-                self._published.notify_all()
+            self._publish(record)
         try:
             if record.accepted:
                 self._respond(conn, record, request)
         except Exception:  # noqa: BLE001 - the client may close as it likes; the record stands
             pass
-        finally:
-            sock.close()
 
     def _handshake(self, conn: _Connection, record: ClientRecord) -> None:
         try:
