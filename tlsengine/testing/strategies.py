@@ -213,8 +213,11 @@ def certificate_request_infos(
     """A CertificateRequestInfo as a TLS 1.2 or 1.3 server could send it."""
     pool = pool or default_pool()
     version = draw(st.sampled_from(versions))
-    names = draw(st.lists(st.sampled_from([*pool.ca_names, _stranger_name()]), unique=True))
-    schemes = draw(st.lists(st.sampled_from(REQUEST_SCHEMES), unique=True, max_size=8))
+    names = draw(
+        st.just([])
+        | st.lists(st.sampled_from([*pool.ca_names, _stranger_name()]), unique=True, max_size=3)
+    )
+    schemes = draw(st.lists(st.sampled_from(REQUEST_SCHEMES), unique=True, min_size=1, max_size=12))
     schemes_cert = draw(
         st.none() | st.lists(st.sampled_from(REQUEST_SCHEMES), unique=True, max_size=8)
     )
@@ -225,7 +228,8 @@ def certificate_request_infos(
         )
     else:
         kw["oid_filters"] = draw(
-            st.lists(
+            st.just([])
+            | st.lists(
                 st.sampled_from(
                     [
                         ("2.5.29.37", bytes.fromhex("300a06082b06010505070302")),  # clientAuth
