@@ -275,9 +275,7 @@ class _Walker:
         try:
             cert = x509.load_der_x509_certificate(raw)
             # cryptography parses lazily; touch what we use so damage surfaces here, typed.
-            cert.subject.rfc4514_string()
-            cert.issuer.rfc4514_string()
-            cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
+            cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
         except Exception:  # noqa: BLE001 - cryptography raises several types for bad DER
             raise PKCS12FormatError("CertBag: certificate is not valid DER X.509") from None
         self.certs.append(_CertEntry(cert, local_id, name))
