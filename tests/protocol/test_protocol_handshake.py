@@ -9,7 +9,11 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from proto_helpers import Client, EchoServer, choose
 
-from tlsengine.errors import CertificateVerificationError, ClientCertificateRejected
+from tlsengine.errors import (
+    CertificateVerificationError,
+    ClientCertificateRejected,
+    HandshakeError,
+)
 from tlsengine.protocol import (
     ClientConfig,
     ConnectionClosed,
@@ -278,3 +282,16 @@ def test_trace_holds_no_bytes_or_secrets(tmp_path, root_ca, identities):
     assert not any(isinstance(v, bytes | bytearray | memoryview) for v in leaves)
     text = repr(client.conn.transcript)
     assert not any(s.hex() in text for s in secrets)
+
+
+def test_buggy_chain_verifier_ends_in_handshake_error_with_internal_error(tmp_path, root_ca):
+    def verify_chain(chain: list[bytes]) -> None:
+        raise ValueError("verifier bug")
+
+    with EchoServer(tmp_path, root_ca) as srv:
+        client = Client(srv.address, ClientConfig(verify_chain=verify_chain, trace=True))
+        with pytest.raises(HandshakeError, match="verifier bug"):
+            client.handshake()
+        client.sock.close()
+        srv.wait()
+    assert client.conn.transcript[-1]["description"] == "internal_error"

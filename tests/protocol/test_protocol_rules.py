@@ -242,3 +242,30 @@ def test_mutated_server_hello_raises_only_tls_errors(data) -> None:
         conn.receive_data(_record(bytes(raw)))
     except TLSError:
         return
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"server_name": "bad..name"},
+        {"server_name": "x" * 300},
+        {"alpn_protocols": ("",)},
+        {"cipher_suites": ("TLS_RSA_WITH_AES_128_CBC_SHA",)},
+        {"groups": ("ffdhe2048",)},
+        {"signature_schemes": ("md5_rsa",)},
+        {"max_version": "TLSv1.2"},
+        {"random": lambda n: b"short"},
+    ],
+)
+def test_bad_configuration_is_a_handshake_error_before_anything_is_sent(kw) -> None:
+    conn = ClientConnection(ClientConfig(**kw))
+    with pytest.raises(HandshakeError):
+        conn.start_handshake()
+    assert conn.data_to_send() == b""
+
+
+def test_sni_uses_idna_and_skips_ip_literals() -> None:
+    from tlsengine.protocol.tls13 import _sni_bytes
+
+    assert _sni_bytes("127.0.0.1") is None and _sni_bytes("[::1]") is None
+    assert _sni_bytes("bücher.example") == b"xn--bcher-kva.example"

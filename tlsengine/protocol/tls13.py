@@ -248,6 +248,31 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _sni_bytes(server_name: str | None) -> bytes | None:
+    """The SNI host name (RFC 6066 section 3): none for IP literals, IDNA for the rest."""
+    if not server_name or _is_ip(server_name):
+        return None
+    try:
+        name = server_name.rstrip(".").encode("idna")
+    except UnicodeError as exc:
+        raise HandshakeError(
+            f"server_name {server_name!r} is not a valid DNS name: {exc}"
+        ) from None
+    if not name or len(name) > 253:
+        raise HandshakeError(f"server_name {server_name!r} is not a valid DNS name")
+    return name
+
+
+def _alpn_bytes(protocols: Sequence[str]) -> list[bytes]:
+    out = []
+    for protocol in protocols:
+        raw = protocol.encode("utf-8")
+        if not 1 <= len(raw) <= 255:
+            raise HandshakeError(f"ALPN protocol name {protocol!r} must be 1-255 bytes")
+        out.append(raw)
+    return out
+
+
 def _verdict_rows(selection: Any) -> list[dict[str, Any]]:
     """Selection verdicts as plain dicts for the trace (tuples or objects both accepted)."""
     rows = []
@@ -333,12 +358,16 @@ class TLS13Handshake:
             raise HandshakeError(f"unknown signature schemes {bad_schemes}")
         if cfg.max_version != "TLSv1.3":
             raise HandshakeError("only TLS 1.3 is implemented so far; set max_version='TLSv1.3'")
+        self._sni = _sni_bytes(cfg.server_name)
+        self._alpn = _alpn_bytes(cfg.alpn_protocols)
         self._hs = Transcript()
         self._suite: CipherSuite | None = None
         self._schedule: KeySchedule | None = None
         self._shares: dict[int, KeyShare] = {}
         self._random = bytes(cfg.random(32))
         self._session_id = bytes(cfg.random(32))  # middlebox compatibility (appendix D.4)
+        if len(self._random) != 32 or len(self._session_id) != 32:
+            raise HandshakeError("config.random(n) must return exactly n bytes")
         self._hrr_seen = False
         self._hrr_suite: int | None = None
         self._cookie: bytes | None = None
@@ -359,18 +388,16 @@ class TLS13Handshake:
                 share = KeyShare(group)
                 self._shares[share.code] = share
         exts: list[Any] = []
-        if cfg.server_name and not _is_ip(cfg.server_name):
-            exts.append(SNIExtension().create(bytearray(cfg.server_name.encode("idna"))))
+        if self._sni is not None:
+            exts.append(SNIExtension().create(bytearray(self._sni)))
         exts.append(SupportedGroupsExtension().create([GROUPS[g] for g in cfg.groups]))
         exts.append(
             SignatureAlgorithmsExtension().create(
                 [divmod(SCHEME_CODES[s], 256) for s in cfg.signature_schemes]
             )
         )
-        if cfg.alpn_protocols:
-            exts.append(
-                ALPNExtension().create([bytearray(p.encode("ascii")) for p in cfg.alpn_protocols])
-            )
+        if self._alpn:
+            exts.append(ALPNExtension().create([bytearray(p) for p in self._alpn]))
         exts.append(SupportedVersionsExtension().create([TLS13]))
         exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
         if cfg.post_handshake_auth and self._identities:
@@ -651,6 +678,10 @@ class TLS13Handshake:
             except CertificateVerificationError as exc:
                 exc.send_alert = _verification_alert(exc)  # type: ignore[attr-defined]
                 raise
+            except TLSError:
+                raise
+            except Exception as exc:  # a verifier bug must still end in a TLSError
+                raise fatal("internal_error", f"server chain verification failed: {exc!r}") from exc
         self.state = State.WAIT_FINISHED
 
     # ------------------------------------------------------------------ WAIT_FINISHED
