@@ -235,7 +235,8 @@ class ClientConnection(TLS13Handshake):
             if not self.handshake_complete:
                 raise fatal("unexpected_message", "application data before the handshake ended")
             self._answered_certificate_request = False  # the server accepted our answer
-            events.append(DataReceived(data))
+            if data:
+                events.append(DataReceived(data))
         else:
             self._process_alert(data, events)
 

@@ -15,6 +15,7 @@ __all__ = [
     "CipherSuite",
     "CIPHER_SUITES",
     "KeySchedule",
+    "Transcript",
     "derive_secret",
     "finished_verify_data",
     "hkdf_expand_label",
@@ -168,3 +169,46 @@ class KeySchedule:
     def ticket_psk(self, resumption_master: bytes, nonce: bytes) -> bytes:
         size = self.suite.hash_length
         return hkdf_expand_label(self.hash_name, resumption_master, b"resumption", nonce, size)
+
+
+class Transcript:
+    """The running transcript hash (section 4.4.1).
+
+    Messages that arrive before the cipher suite fixes the hash (the ClientHello) are held
+    raw and hashed once ``start`` names the hash.
+    """
+
+    def __init__(self) -> None:
+        self._held: list[bytes] = []
+        self._hash: hashes.Hash | None = None
+        self.hash_name = ""
+
+    def start(self, hash_name: str) -> None:
+        self.hash_name = hash_name
+        self._hash = hashes.Hash(_HASHES[hash_name]())
+        for message in self._held:
+            self._hash.update(message)
+        self._held = []
+
+    def update(self, message: bytes) -> None:
+        if self._hash is None:
+            self._held.append(message)
+        else:
+            self._hash.update(message)
+
+    def digest(self) -> bytes:
+        assert self._hash is not None, "transcript hash used before the suite was known"
+        return self._hash.copy().finalize()
+
+    def copy(self) -> Transcript:
+        other = Transcript()
+        other.hash_name = self.hash_name
+        other._held = list(self._held)
+        other._hash = self._hash.copy() if self._hash is not None else None
+        return other
+
+    def restart_after_hrr(self, hash_name: str) -> None:
+        """Replace ClientHello1 by message_hash = 254 || 00 00 Hash.length || Hash(CH1)."""
+        digest = transcript_digest(hash_name, b"".join(self._held))
+        self._held = [bytes((254, 0, 0, len(digest))) + digest]
+        self.start(hash_name)

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
 from tlslite.extensions import (
@@ -66,9 +65,9 @@ from .keyschedule import (
     CIPHER_SUITES,
     CipherSuite,
     KeySchedule,
+    Transcript,
     finished_verify_data,
     next_traffic_secret,
-    transcript_digest,
 )
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
 from .record import fatal
@@ -114,7 +113,6 @@ CERTIFICATE_REQUEST = 13
 CERTIFICATE_VERIFY = 15
 FINISHED = 20
 KEY_UPDATE = 24
-MESSAGE_HASH = 254
 
 MESSAGE_NAMES = {
     CLIENT_HELLO: "ClientHello",
@@ -158,49 +156,6 @@ CV_SCHEMES = frozenset(
 )
 
 # --------------------------------------------------------------------------- helpers
-
-
-class Transcript:
-    """The running handshake hash; messages before the suite is known are held raw."""
-
-    def __init__(self) -> None:
-        self._held: list[bytes] = []
-        self._hash: hashes.Hash | None = None
-        self.hash_name = ""
-
-    def start(self, hash_name: str) -> None:
-        self.hash_name = hash_name
-        self._hash = hashes.Hash(CIPHER_HASHES[hash_name]())
-        for message in self._held:
-            self._hash.update(message)
-        self._held = []
-
-    def update(self, message: bytes) -> None:
-        if self._hash is None:
-            self._held.append(message)
-        else:
-            self._hash.update(message)
-
-    def digest(self) -> bytes:
-        assert self._hash is not None
-        return self._hash.copy().finalize()
-
-    def copy(self) -> Transcript:
-        other = Transcript()
-        other.hash_name = self.hash_name
-        other._held = list(self._held)
-        other._hash = self._hash.copy() if self._hash is not None else None
-        return other
-
-    def restart_after_hrr(self, hash_name: str) -> None:
-        """Replace ClientHello1 by its message_hash (RFC 8446 section 4.4.1)."""
-        first = b"".join(self._held)
-        digest = transcript_digest(hash_name, first)
-        self._held = [encode_handshake(MESSAGE_HASH, digest)]
-        self.start(hash_name)
-
-
-CIPHER_HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
 
 
 @dataclass
