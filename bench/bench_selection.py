@@ -73,7 +73,7 @@ def main() -> None:
         full_ms = timed(lambda index=index: select_identity(info, index).verdicts, 5)
         chosen = select_identity(info, index).identity
         print(
-            f"{size:>10}  {build_ms:>9.1f} ms  {select_ms:>7.3f} ms  {full_ms:>13.1f} ms  "
+            f"{size:>10}  {build_ms:>9.1f} ms  {select_ms:>7.3f} ms  {full_ms:>13.2f} ms  "
             f"{chosen.alias if chosen else None}"
         )
     bare = CertificateRequestInfo(version="TLSv1.3", signature_schemes=info.signature_schemes)
