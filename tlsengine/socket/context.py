@@ -97,6 +97,7 @@ class ClientContext:
         if cafile is not None or cadata is not None:
             self._roots = load_roots(cafile, cadata)
         self._verifier: ServerVerifier | None = None
+        self._index_cache: tuple[tuple[Identity, ...], Any] | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -197,22 +198,36 @@ class ClientContext:
 
     def _selector(
         self, identities: tuple[Identity, ...], store: Any, server_hostname: str | None
-    ) -> Callable[[Any], Any] | None:
-        """The protocol's ``select(info, identities)`` with pins and the user hook applied.
+    ) -> Callable[[Any, Sequence[Identity]], Any]:
+        """The protocol's ``select(info, identities)``: pins, the user hook, a cached index.
 
-        None lets the core call `select_identity` plainly, which is the same without pins
-        or a callback.
+        Building an `IdentityIndex` parses every certificate, so the context keeps the one
+        for its last snapshot and reuses it while the snapshot holds the same objects.
         """
         pins = getattr(store, "pins", None) if store is not None else None
         callback = self.select_identity
-        if not pins and callback is None:
-            return None
         from ..selection.select import select_identity
 
         def select(info: Any, snapshot: Sequence[Identity]) -> Any:
-            return select_identity(info, snapshot, pins=pins, callback=callback)
+            return select_identity(
+                info, self._index_for(tuple(snapshot)), pins=pins or None, callback=callback
+            )
 
         return select
+
+    def _index_for(self, snapshot: tuple[Identity, ...]) -> Any:
+        from ..identity.index import IdentityIndex
+
+        cached = self._index_cache
+        if (
+            cached is not None
+            and len(cached[0]) == len(snapshot)
+            and all(a is b for a, b in zip(cached[0], snapshot, strict=True))
+        ):
+            return cached[1]
+        index = IdentityIndex(snapshot)
+        self._index_cache = (snapshot, index)
+        return index
 
 
 def _check_identities(identities: Any) -> Any:
