@@ -15,8 +15,11 @@ Peers and the Debian package each needs (``require_tool`` skips locally, fails u
   (package ``nginx-light``).
 - tlslite-ng: ``tlsengine.testing.TestServer`` (no package; a Python dependency).
 
-Tools that need a port number get one from a bound-then-closed socket; a start that loses
-the race for it (another process took the port) is retried on a fresh port.
+``openssl s_server`` binds port 0 and reports the port it got. The other tools need a
+number, taken from a bound-then-closed socket; they count as started only once they say
+they bound it (gnutls-serv's "listening on IPv4" line, nginx's pid file), because a probe
+alone could reach another process holding that port. A start that loses the port is
+retried on a fresh one.
 """
 
 from __future__ import annotations
@@ -161,14 +164,25 @@ class ProcessPeer:
     def stderr(self) -> str:
         return self._err_path.read_text(errors="replace") if self._err_path.exists() else ""
 
+    def requested_port(self) -> int:
+        """The port to put on the command line (0 where the tool reports what it bound)."""
+        return free_port()
+
+    def bound_port(self, requested: int) -> int | None:
+        """The port the tool has bound, or None while that is not yet known."""
+        return requested
+
+    def start_failed(self) -> bool:
+        """Output meaning the start failed although the process lives on."""
+        return False
+
     def start(self) -> ProcessPeer:
         require_tool(self.tool)
         last = ""
         for _ in range(START_ATTEMPTS):
-            port = free_port()
-            self.prepare(port)
-            if self._launch(port):
-                self.port = port
+            requested = self.requested_port()
+            self.prepare(requested)
+            if self._launch(requested):
                 return self
             last = f"stdout:\n{self.stdout[-2000:]}\nstderr:\n{self.stderr[-2000:]}"
             self.stop()
@@ -176,10 +190,10 @@ class ProcessPeer:
             f"{self.name} did not start on {HOST} ({START_ATTEMPTS} tries)\n{last}"
         )
 
-    def _launch(self, port: int) -> bool:
+    def _launch(self, requested: int) -> bool:
         with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
             self.proc = subprocess.Popen(
-                self.argv(port),
+                self.argv(requested),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
@@ -188,9 +202,13 @@ class ProcessPeer:
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if self.proc.poll() is not None or self.start_failed():
                 return False
-            if accepting(port):
+            port = self.bound_port(requested)
+            # the tool's own word that it bound the port comes first: a probe alone could
+            # reach some other process that holds the port
+            if port and accepting(port):
+                self.port = port
                 return True
             time.sleep(0.02)
         return False
@@ -291,6 +309,13 @@ class OpenSSLServer(ProcessPeer):
             argv += ["-CAfile", str(self.client_cas or self.pki.ca_file)]
         return argv + self.options
 
+    def requested_port(self) -> int:
+        return 0
+
+    def bound_port(self, requested: int) -> int | None:
+        m = re.search(rf"^ACCEPT {re.escape(HOST)}:(\d+)$", self.stdout, re.M)
+        return int(m.group(1)) if m else None
+
     def received_handshake(self) -> list[str]:
         """Handshake message names the server read (``<<<`` lines of ``-msg``)."""
         return re.findall(r"^<<< [^\n]*Handshake \[length [0-9a-f]+\], (\w+)", self.stdout, re.M)
@@ -332,8 +357,17 @@ class GnuTLSServer(ProcessPeer):
             argv += ["--priority", self.priority]
         return argv
 
+    def bound_port(self, requested: int) -> int | None:
+        """gnutls-serv reports each bind; it keeps running on IPv6 when IPv4 failed."""
+        done = f"listening on IPv4 0.0.0.0 port {requested}...done"
+        return requested if done in self.stdout + self.stderr else None
+
+    def start_failed(self) -> bool:
+        return bool(re.search(r"IPv4 0\.0\.0\.0 port \d+\.\.\.bind\(\) failed", self.stderr))
+
     def client_subjects(self) -> list[str]:
-        return re.findall(r"Certificate\[0\] info:.*?Subject: ([^\n]+)", self.stdout, re.S)
+        log = self.stdout + self.stderr
+        return re.findall(r"Certificate\[0\] info:.*?Subject: ([^\n]+)", log, re.S)
 
 
 class NginxServer(ProcessPeer):
@@ -364,6 +398,7 @@ class NginxServer(ProcessPeer):
 
     def prepare(self, port: int) -> None:
         d = self.workdir
+        (d / "nginx.pid").unlink(missing_ok=True)
         client_auth = ""
         if self.verify_client != "off":
             client_auth = (
@@ -399,6 +434,14 @@ http {{
 }}
 """
         )
+
+    def bound_port(self, requested: int) -> int | None:
+        """nginx writes its pid file only after every listen socket is bound."""
+        return requested if (self.workdir / "nginx.pid").exists() else None
+
+    def start_failed(self) -> bool:
+        """nginx retries a busy port for 2.5 s before exiting; its first complaint is enough."""
+        return "bind() to" in self.stderr and "failed" in self.stderr
 
     def argv(self, port: int) -> list[str]:
         nginx = require_tool("nginx")
