@@ -434,3 +434,22 @@ def test_post_handshake_auth_is_answered_through_the_socket(pki: PKI) -> None:
         seen = peer.last()
         assert seen.error is None, seen.error
         assert seen.received == b"after\n" and seen.subject == ident.subject
+
+
+def test_store_pins_reach_selection_and_trace_holds_no_key(pki: PKI) -> None:
+    from tlsengine.identity.store import IdentityStore
+
+    p256, p384 = pki.identities["p256"], pki.identities["p384"]
+    store = IdentityStore([p256, p384])
+    store.pin("localhost", p384)
+    with Peer(tls_echo(pki.server(ssl.CERT_REQUIRED))) as peer:
+        ctx = pki.context(identities=store, trace=True)
+        with ctx.connect(peer.address, "localhost") as tls:
+            echo_once(tls)
+            assert tls.client_identity is p384
+            trace = repr(tls.transcript)
+        assert peer.last().subject == p384.subject
+    assert any(e.get("type") == "Selection" for e in tls.transcript)
+    for ident in (p256, p384):
+        secret = ident.private_key.private_numbers().private_value  # type: ignore[union-attr]
+        assert str(secret) not in trace and f"{secret:x}" not in trace
