@@ -149,9 +149,28 @@ def _read_indefinite(
 
 def read_all(data: bytes, start: int, end: int, what: str, depth: int = 0) -> list[Node]:
     """Every TLV in ``data[start:end]``, back to back."""
+    if depth > MAX_DEPTH:
+        raise PKCS12FormatError(f"{what}: nesting too deep")
     nodes = []
     pos = start
     while pos < end:
+        # Fast path for the common case (low tag, definite length of at most 3 bytes);
+        # anything else goes through the careful reader.
+        if pos + 2 <= end:
+            tag = data[pos]
+            first = data[pos + 1]
+            if tag & 0x1F != 0x1F and first != 0x80 and first < 0x84:
+                if first < 0x80:
+                    body, length = pos + 2, first
+                else:
+                    count = first & 0x7F
+                    body = pos + 2 + count
+                    length = int.from_bytes(data[pos + 2 : body], "big")
+                stop = body + length
+                if body <= end and stop <= end:
+                    nodes.append(Node(tag, data, pos, body, stop, depth))
+                    pos = stop
+                    continue
         node, pos = _read(data, pos, end, what, depth)
         nodes.append(node)
     return nodes

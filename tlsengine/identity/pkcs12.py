@@ -391,12 +391,31 @@ class _ChainBuilder:
     def _issued(self, child: int, issuer: int) -> bool:
         pair = (child, issuer)
         if pair not in self._verified:
-            try:
-                self.certs[child].cert.verify_directly_issued_by(self.certs[issuer].cert)
-                self._verified[pair] = True
-            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-                self._verified[pair] = False
+            self._verified[pair] = _verify_link(self.certs[child].cert, self.certs[issuer].cert)
         return self._verified[pair]
+
+
+# Links already checked in this process: reloading the same keystore (a config reload, a
+# retry after a wrong password) should not pay for the same signature checks again.
+_LINKS: dict[tuple[bytes, bytes], bool] = {}
+_LINKS_MAX = 4096
+
+
+def _verify_link(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s key signed ``child`` (names already match)."""
+    key = (child.public_bytes(serialization.Encoding.DER), issuer.tbs_certificate_bytes)
+    known = _LINKS.get(key)
+    if known is not None:
+        return known
+    try:
+        child.verify_directly_issued_by(issuer)
+        result = True
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        result = False
+    if len(_LINKS) >= _LINKS_MAX:
+        _LINKS.clear()
+    _LINKS[key] = result
+    return result
 
 
 # --------------------------------------------------------------------------- encoder
