@@ -37,3 +37,16 @@ def test_wrong_ca_sends_empty_certificate_and_is_rejected(
     verdict, _notes, reason = verdicts(error.selection)["client-stranger"]
     assert verdict == "ca-mismatch" and reason
     assert reason in str(error)  # the user sees why nothing fitted
+
+
+def test_optional_request_gets_identity_or_empty_certificate(
+    peers: Peers, root_ca: CA, identity_a: Identity, identity_stranger: Identity
+):
+    """Without --require-client-cert gnutls-serv still asks, and takes no for an answer."""
+    srv = peers.gnutls(client_cas=peers.cas(root_ca), require_client_cert=False)
+    tls, page = fetch(context(peers.pki, [identity_stranger, identity_a]), srv.address)
+    assert_sent(tls, identity_a)
+    assert b"Subject: CN=client A" in page
+    tls, page = fetch(context(peers.pki, [identity_stranger]), srv.address)
+    assert_sent_empty(tls)
+    assert page.startswith(b"HTTP/1.0 200") and b"Subject: CN=client" not in page
