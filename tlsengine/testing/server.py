@@ -339,6 +339,11 @@ class ThreadedServer:
     def stop(self) -> None:
         """Stop accepting; give connections a second to finish, then cut them off."""
         self._stop.set()
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() on Linux
+            except OSError:
+                pass
         deadline = time.monotonic() + 1.0
         for t in list(self._threads):
             t.join(timeout=max(0.0, deadline - time.monotonic()))
