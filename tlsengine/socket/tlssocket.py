@@ -85,7 +85,7 @@ class TLSSocket:
         try:
             self._flush()
             while not self._conn.handshake_complete:
-                data = self._read(deadline)
+                data = self._read(deadline, timeout)
                 if not data:
                     raise HandshakeError(
                         "the server closed the connection during the handshake without an "
@@ -434,21 +434,21 @@ class TLSSocket:
         if flags:
             raise TLSError("flags are not supported on TLS sockets")
 
-    def _read(self, deadline: float | None) -> bytes:
-        """One kernel read; timeouts become TLSTimeout, resets mid-handshake HandshakeError."""
+    def _read(self, deadline: float | None, budget: float | None = None) -> bytes:
+        """One kernel read; timeouts become TLSTimeout, resets mid-handshake HandshakeError.
+
+        With a ``deadline`` (the handshake), each read gets only the time left of
+        ``budget`` seconds, so a server that trickles bytes cannot stretch the timeout.
+        """
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TLSTimeout(f"TLS handshake timed out (in state {self._state_name()})")
+                raise self._timeout_error(budget)
             self._sock.settimeout(remaining)
         try:
             return self._sock.recv(RECV_SIZE)
         except TimeoutError as exc:
-            what = "handshake" if not self._complete() else "read"
-            raise TLSTimeout(
-                f"TLS {what} timed out after {self._sock.gettimeout()} s"
-                + ("" if self._complete() else f" (in state {self._state_name()})")
-            ) from exc
+            raise self._timeout_error(budget) from exc
         except (ConnectionResetError, ConnectionAbortedError) as exc:
             if self._complete():
                 raise
@@ -456,6 +456,14 @@ class TLSSocket:
                 f"the server reset the connection during the handshake: {exc}",
                 state=self._state_name(),
             ) from exc
+
+    def _timeout_error(self, budget: float | None) -> TLSTimeout:
+        if self._complete():
+            return TLSTimeout(f"TLS read timed out after {self._sock.gettimeout()} s")
+        return TLSTimeout(
+            f"TLS handshake timed out after {budget} s without an answer from the server "
+            f"(in state {self._state_name()})"
+        )
 
     def _feed(self, data: bytes) -> None:
         """Give bytes to the core, write its answer, and file the events."""
