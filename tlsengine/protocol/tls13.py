@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
 from tlslite.extensions import (
@@ -579,24 +579,19 @@ class TLS13Handshake:
                 "server sent an empty Certificate (RFC 8446 section 4.4.2.4)",
                 error=DecodeError,
             )
-        try:
+        try:  # cryptography parses lazily: touch what we use now, while errors are ours
             leaf = x509.load_der_x509_certificate(ders[0])
             self._server_public_key = leaf.public_key()
-        except (ValueError, UnsupportedAlgorithm) as exc:
+            subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
+        except Exception as exc:  # ValueError, KeyError, UnsupportedAlgorithm, ...
             raise fatal(
                 "bad_certificate",
-                f"server certificate does not parse: {exc}",
+                f"server certificate does not parse: {exc or type(exc).__name__}",
                 error=CertificateVerificationError,
             ) from None
         self._hs.update(raw)
         self.peer_certificates = ders
-        self._trace(
-            "in",
-            "Certificate",
-            chain_length=len(ders),
-            subject=leaf.subject.rfc4514_string(),
-            issuer=leaf.issuer.rfc4514_string(),
-        )
+        self._trace("in", "Certificate", chain_length=len(ders), subject=subject, issuer=issuer)
         self.state = State.WAIT_CV
 
     # ------------------------------------------------------------------ WAIT_CV

@@ -1,0 +1,118 @@
+"""Fuzzing behind the AEAD: damaged EncryptedExtensions, CertificateRequest, Certificate,
+CertificateVerify and Finished, built and encrypted by an in-process server flight."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from inproc_server import certificate_request, ext, server_flight, vec
+from proto_helpers import choose
+
+from tlsengine.errors import DecodeError, HandshakeError, TLSError
+from tlsengine.protocol import ClientConfig, ClientConnection, HandshakeComplete
+
+
+@pytest.fixture(scope="session")
+def server_material(root_ca):
+    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
+    return [cert.public_bytes(Encoding.DER), root_ca.certificate.public_bytes(Encoding.DER)], key
+
+
+@pytest.fixture(scope="session")
+def fuzz_identity(root_ca):
+    return root_ca.identity("fuzz client", "p256")
+
+
+def _request(root_ca) -> bytes:
+    sigalgs = ext(13, vec(b"\x04\x03\x08\x04\x0a\x0a", 2))
+    cas = ext(47, vec(vec(root_ca.name.public_bytes(), 2), 2))
+    oids = ext(
+        48,
+        vec(
+            vec(b"\x55\x1d\x25", 1) + vec(b"\x30\x0a\x06\x08\x2b\x06\x01\x05\x05\x07\x03\x02", 2), 2
+        ),
+    )  # noqa: E501
+    return certificate_request(sigalgs + cas + oids)
+
+
+def _run(server_material, identity, request=None, mutate=None):
+    chain, key = server_material
+    conn = ClientConnection(ClientConfig(identities=[identity], select=choose(identity)))
+    conn.start_handshake()
+    flight = server_flight(conn.data_to_send(), chain, key, request=request, mutate=mutate)
+    return conn, conn.receive_data(flight)
+
+
+def test_in_process_flight_completes_and_we_answer_the_request(
+    server_material, fuzz_identity, root_ca
+):
+    conn, events = _run(server_material, fuzz_identity, request=_request(root_ca))
+    assert any(isinstance(e, HandshakeComplete) for e in events)
+    info = conn.certificate_request
+    assert list(info.certificate_authorities) == [root_ca.name]
+    assert info.signature_schemes == ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256", "0x0a0a")
+    assert info.oid_filters[0][0] == "2.5.29.37"
+    assert conn.client_identity is fuzz_identity
+    assert conn.data_to_send()[:6] == b"\x14\x03\x03\x00\x01\x01"  # CCS, then our flight
+
+
+def test_certificate_request_without_signature_algorithms_is_missing_extension(
+    server_material, fuzz_identity
+):
+    with pytest.raises(HandshakeError, match="signature_algorithms") as info:
+        _run(server_material, fuzz_identity, request=certificate_request(b""))
+    assert info.value.send_alert == "missing_extension"
+
+
+def test_malformed_ca_name_is_decode_error(server_material, fuzz_identity):
+    sigalgs = ext(13, vec(b"\x04\x03", 2))
+    bad = ext(47, vec(vec(b"\x30\x05\x31\x03\x30", 2), 2))
+    with pytest.raises(DecodeError):
+        _run(server_material, fuzz_identity, request=certificate_request(sigalgs + bad))
+
+
+def test_certificate_verify_over_a_different_transcript_fails(server_material, fuzz_identity):
+    """4.4.3: a signature that does not verify is decrypt_error (and nothing of ours goes out)."""
+
+    def mutate(index: int, message: bytes) -> bytes:
+        if message[0] == 15:
+            return message[:-1] + bytes((message[-1] ^ 1,))
+        return message
+
+    chain, key = server_material
+    conn = ClientConnection(ClientConfig(identities=[fuzz_identity], select=choose(fuzz_identity)))
+    conn.start_handshake()
+    flight = server_flight(conn.data_to_send(), chain, key, mutate=mutate)
+    with pytest.raises(HandshakeError, match="CertificateVerify") as info:
+        conn.receive_data(flight)
+    assert info.value.send_alert == "decrypt_error"
+    out = conn.data_to_send()
+    assert out[:6] == b"\x14\x03\x03\x00\x01\x01" and out[6] == 0x17  # CCS + one alert
+    assert len(out) == 6 + 5 + 2 + 1 + 16
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_damaged_encrypted_messages_raise_only_tls_errors(
+    server_material, fuzz_identity, root_ca, data
+):
+    target = data.draw(st.integers(0, 4), label="message index")
+    edits = data.draw(
+        st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=4)
+    )
+    cut = data.draw(st.none() | st.integers(0, 600), label="truncate at")
+
+    def mutate(index: int, message: bytes) -> bytes:
+        if index != target:
+            return message
+        raw = bytearray(message)
+        for pos, value in edits:
+            raw[pos % len(raw)] = value
+        return bytes(raw[:cut] if cut is not None else raw)
+
+    try:
+        _run(server_material, fuzz_identity, request=_request(root_ca), mutate=mutate)
+    except TLSError:
+        pass
