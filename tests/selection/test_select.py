@@ -11,6 +11,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tlsengine.errors import IdentityError
 from tlsengine.identity.index import IdentityIndex
@@ -363,3 +365,11 @@ def test_bad_inputs_raise_documented_errors(ids):
         select_identity(tls13("ed25519"), ["not an identity"])
     with pytest.raises(IdentityError):
         select_identity({"version": "TLSv1.3"}, [])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["2.5.29.15", "2.5.29.37"]), st.binary(max_size=24))
+def test_any_filter_bytes_end_in_a_verdict(ids, oid, value):
+    info = tls13("ecdsa_secp256r1_sha256", oid_filters=[(oid, value)])
+    selection = select_identity(info, [ids["p256"]])
+    assert selection.verdicts[0].verdict in ("chosen", "oid-filter-mismatch")

@@ -14,7 +14,8 @@ import warnings
 
 from cryptography import x509
 
-from ..errors import DecodeError
+from ..errors import DecodeError, PKCS12FormatError
+from ..identity.der import SEQUENCE, parse, tlv
 
 # A name's comparison key: RDNs in order, each a set of (attribute OID, prepared value).
 NameKey = tuple[frozenset[tuple[str, object]], ...]
@@ -71,17 +72,9 @@ def der_of(name: x509.Name) -> bytes:
     return name.public_bytes()
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
-    n = len(body)
-    if n < 0x80:
-        return bytes([tag, n]) + body
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + body
-
-
 # sha256WithRSAEncryption AlgorithmIdentifier and a fixed thisUpdate, for the wrapper below.
-_ALG = _tlv(0x30, _tlv(0x06, bytes.fromhex("2a864886f70d01010b")) + b"\x05\x00")
-_THIS_UPDATE = _tlv(0x17, b"700101000000Z")
+_ALG = tlv(0x30, tlv(0x06, bytes.fromhex("2a864886f70d01010b")) + b"\x05\x00")
+_THIS_UPDATE = tlv(0x17, b"700101000000Z")
 
 
 def name_from_der(der: bytes) -> x509.Name:
@@ -92,27 +85,18 @@ def name_from_der(der: bytes) -> x509.Name:
     names in certificates. Malformed input raises DecodeError.
     """
     der = bytes(der)
-    if len(der) < 2 or der[0] != 0x30 or _tlv_length(der) != len(der):
-        raise DecodeError(f"CA name is not one DER SEQUENCE ({len(der)} bytes: {der[:8].hex()}…)")
-    tbs = _tlv(0x30, _ALG + der + _THIS_UPDATE)
-    crl = _tlv(0x30, tbs + _ALG + _tlv(0x03, b"\x00"))
+    try:
+        parse(der, "CA name").expect(SEQUENCE, "CA name")
+    except PKCS12FormatError as exc:  # the shared DER reader's error for any malformed TLV
+        raise DecodeError(f"{exc} ({len(der)} bytes: {der[:8].hex()}…)") from None
+    tbs = tlv(0x30, _ALG + der + _THIS_UPDATE)
+    crl = tlv(0x30, tbs + _ALG + tlv(0x03, b"\x00"))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # odd-length country codes exist in the wild
             return x509.load_der_x509_crl(crl).issuer
     except ValueError as exc:
         raise DecodeError(f"CA name does not parse as an X.501 Name: {exc}") from None
-
-
-def _tlv_length(der: bytes) -> int:
-    """Total length of the TLV at the start of ``der`` (header + body); -1 if malformed."""
-    first = der[1]
-    if first < 0x80:
-        return 2 + first
-    count = first & 0x7F
-    if count == 0 or count > 4 or len(der) < 2 + count:
-        return -1
-    return 2 + count + int.from_bytes(der[2 : 2 + count], "big")
 
 
 __all__ = ["NameKey", "der_of", "name_from_der", "name_key", "names_match", "prepare"]

@@ -12,6 +12,9 @@ from __future__ import annotations
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
+from ..errors import PKCS12FormatError
+from ..identity.der import BIT_STRING, SEQUENCE, Node, decode_oid, parse
+
 KEY_USAGE = ExtensionOID.KEY_USAGE.dotted_string
 EXTENDED_KEY_USAGE = ExtensionOID.EXTENDED_KEY_USAGE.dotted_string
 RECOGNISED = (KEY_USAGE, EXTENDED_KEY_USAGE)
@@ -33,25 +36,17 @@ class _Malformed(Exception):
     """The server's filter value is not the DER it should be."""
 
 
-def _body(der: bytes, tag: int) -> bytes:
-    """Contents of the single TLV ``der`` with tag ``tag`` (definite length only)."""
-    if len(der) < 2 or der[0] != tag:
-        raise _Malformed
-    first = der[1]
-    start, length = 2, first
-    if first & 0x80:
-        count = first & 0x7F
-        if count == 0 or count > 3 or len(der) < 2 + count:
-            raise _Malformed
-        start, length = 2 + count, int.from_bytes(der[2 : 2 + count], "big")
-    if start + length != len(der):
-        raise _Malformed
-    return der[start:]
+def _value(der: bytes, tag: int) -> Node:
+    """The single TLV ``der`` with tag ``tag``, read by the shared DER reader."""
+    try:
+        return parse(der, "OID filter value").expect(tag, "OID filter value")
+    except PKCS12FormatError:  # the reader's error for any malformed TLV
+        raise _Malformed from None
 
 
 def _key_usage_bits(der: bytes) -> set[int]:
     """Bit numbers set in a DER BIT STRING (bit 0 = the first byte's top bit)."""
-    body = _body(der, 0x03)
+    body = _value(der, BIT_STRING).content
     if not body or body[0] > 7:
         raise _Malformed
     bits = set()
@@ -64,32 +59,18 @@ def _key_usage_bits(der: bytes) -> set[int]:
 
 def _purposes(der: bytes) -> set[str]:
     """Dotted OIDs of a DER SEQUENCE OF OBJECT IDENTIFIER."""
-    body = _body(der, 0x30)
-    out = set()
-    while body:
-        if len(body) < 2 or body[0] != 0x06 or body[1] & 0x80:
-            raise _Malformed
-        end = 2 + body[1]
-        dotted = dotted_oid(body[2:end])
-        if dotted is None:
-            raise _Malformed
-        out.add(dotted)
-        body = body[end:]
-    return out
+    try:
+        return {node.oid("EKU purpose") for node in _value(der, SEQUENCE).children("EKU")}
+    except PKCS12FormatError:
+        raise _Malformed from None
 
 
 def dotted_oid(content: bytes) -> str | None:
     """Dotted form of an OBJECT IDENTIFIER's content octets; None when malformed."""
-    if not content or content[-1] & 0x80 or content[0] == 0x80:
+    try:
+        return decode_oid(content)
+    except PKCS12FormatError:
         return None
-    arcs, value = [], 0
-    for byte in content:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
 
 
 def _leaf_key_usage(cert: x509.Certificate) -> set[int] | None:
