@@ -51,8 +51,13 @@ def server_flight(
     *,
     request: bytes | None = None,
     mutate: Mutate | None = None,
+    keys_out: list[RecordProtection] | None = None,
 ) -> bytes:
-    """The server's answer to the client's first flight (one ClientHello record)."""
+    """The server's answer to the client's first flight (one ClientHello record).
+
+    ``keys_out``, when given, receives the server's application-data protection, so a test
+    can go on sending post-handshake messages.
+    """
     client_hello = client_records[5 : 5 + int.from_bytes(client_records[3:5], "big")]
     hello = ClientHello().parse(Parser(bytearray(client_hello[1:])))
     share = next(s for s in hello.getExtension(51).client_shares if s.group == 0x001D)
@@ -98,6 +103,8 @@ def server_flight(
             20, finished_verify_data(SUITE.hash_name, server_secret, transcript.digest())
         )
     )
+    if keys_out is not None:
+        keys_out.append(RecordProtection(SUITE, schedule.application(transcript.digest())[1]))
     protection = RecordProtection(SUITE, server_secret)
     flight = b"".join(messages)
     records = b"".join(

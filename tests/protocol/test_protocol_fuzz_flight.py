@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inproc_server import certificate_request, ext, server_flight, vec
+from inproc_server import SUITE, certificate_request, ext, server_flight, vec
 from proto_helpers import choose
 
 from tlsengine.errors import DecodeError, HandshakeError, TLSError
@@ -114,5 +114,52 @@ def test_damaged_encrypted_messages_raise_only_tls_errors(
 
     try:
         _run(server_material, fuzz_identity, request=_request(root_ca), mutate=mutate)
+    except TLSError:
+        pass
+
+
+def _connected(server_material, identity):
+    chain, key = server_material
+    conn = ClientConnection(ClientConfig(identities=[identity], select=choose(identity)))
+    conn.start_handshake()
+    keys: list = []
+    conn.receive_data(server_flight(conn.data_to_send(), chain, key, keys_out=keys))
+    conn.data_to_send()
+    return conn, keys[0]
+
+
+def test_post_handshake_messages_from_the_in_process_server(server_material, fuzz_identity):
+    from tlsengine.protocol import KeyUpdated, SessionTicketReceived
+    from tlsengine.protocol.wire import encode_handshake
+
+    conn, server = _connected(server_material, fuzz_identity)
+    ticket = encode_handshake(
+        4, (3600).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"T", 2) + vec(b"", 2)
+    )  # noqa: E501
+    events = conn.receive_data(server.seal(22, ticket) + server.seal(22, b"\x18\x00\x00\x01\x01"))
+    assert isinstance(events[0], SessionTicketReceived) and events[0].ticket == b"T"
+    assert events[1] == KeyUpdated(requested=True)
+    assert conn.data_to_send()[:1] == b"\x17"  # our KeyUpdate answer, protected
+    too_long = encode_handshake(
+        4, (8 * 86400).to_bytes(4, "big") + bytes(4) + vec(b"", 1) + vec(b"T", 2) + vec(b"", 2)
+    )  # noqa: E501
+    from tlsengine.protocol.keyschedule import next_traffic_secret
+    from tlsengine.protocol.record import RecordProtection
+
+    updated = RecordProtection(SUITE, next_traffic_secret(SUITE.hash_name, server.secret))
+    with pytest.raises(HandshakeError, match="7 days"):
+        conn.receive_data(updated.seal(22, too_long))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(msg_type=st.sampled_from([4, 13, 24, 11, 20, 8]), body=st.binary(max_size=300))
+def test_garbage_post_handshake_messages_raise_only_tls_errors(
+    server_material, fuzz_identity, msg_type, body
+):
+    from tlsengine.protocol.wire import encode_handshake
+
+    conn, server = _connected(server_material, fuzz_identity)
+    try:
+        conn.receive_data(server.seal(22, encode_handshake(msg_type, body)))
     except TLSError:
         pass
