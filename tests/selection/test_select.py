@@ -373,3 +373,15 @@ def test_any_filter_bytes_end_in_a_verdict(ids, oid, value):
     info = tls13("ecdsa_secp256r1_sha256", oid_filters=[(oid, value)])
     selection = select_identity(info, [ids["p256"]])
     assert selection.verdicts[0].verdict in ("chosen", "oid-filter-mismatch")
+
+
+def test_identity_store_index_is_used(pki):
+    store_module = pytest.importorskip("tlsengine.identity.store")
+    store = store_module.IdentityStore()
+    for n in range(3):
+        store.add(pki.identity(f"store-{n}", ca=pki.intermediate if n == 2 else None))
+    info = tls13("ecdsa_secp256r1_sha256", cas=[pki.intermediate.name])
+    selection = select_identity(info, store)
+    assert selection.identity.alias == "store-2"
+    assert store.index is store.index  # cached per generation
+    assert [v.verdict for v in selection.verdicts] == ["chosen", "ca-mismatch", "ca-mismatch"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from ..errors import IdentityError
-from ..identity.index import IdentityFacts, IdentityIndex
+from ..identity.index import CertSignature, IdentityFacts, IdentityIndex
 from ..identity.model import Identity
 from . import oid_filters
 from .names import name_key
@@ -101,7 +101,7 @@ class _Request:
         return None, len(self.offered)
 
 
-def _covered(sig: Any, coverage: set[str]) -> bool:
+def _covered(sig: CertSignature, coverage: set[str]) -> bool:
     """RFC 8446 4.4.2.2: self-signed certificates need not use a listed algorithm."""
     if sig.self_signed:
         return True
