@@ -78,3 +78,10 @@ def test_base64_tolerates_armour_whitespace_and_urlsafe() -> None:
         read_source("***")
     with pytest.raises(PKCS12FormatError, match="empty"):
         read_source("  \n ")
+
+
+def test_password_repr_hides_the_password() -> None:
+    from tlsengine.identity.pbe import Password
+
+    text = repr(Password.of("hunter2"))
+    assert "hunter2" not in text and "h\\x00u" not in text

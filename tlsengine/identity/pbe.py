@@ -119,11 +119,11 @@ class Password:
     either an empty BMPString or none at all), so both are candidates.
     """
 
-    bmp: list[bytes]
-    utf8: bytes
+    bmp: list[bytes] = field(repr=False)
+    utf8: bytes = field(repr=False)
     given: bool = True
     confirmed: bool = False
-    _cache: dict[tuple, bytes] = field(default_factory=dict, repr=False)
+    cache: dict[tuple, bytes] = field(default_factory=dict, repr=False)  # derived keys
 
     @classmethod
     def of(cls, password: str | bytes | None) -> Password:
@@ -395,10 +395,10 @@ def _decrypt_pbes2(params: der.Node | None, data: bytes, pw: Password, what: str
     if iv_node is None or iv_node.tag != der.OCTET_STRING:
         raise PKCS12FormatError(f"{what}: PBES2 cipher IV missing")
     cache_key = ("pbkdf2", prf, salt, iterations, size)
-    key = pw._cache.get(cache_key)
+    key = pw.cache.get(cache_key)
     if key is None:
         key = pbkdf2(prf, pw.utf8, salt, iterations, size)
-        pw._cache[cache_key] = key
+        pw.cache[cache_key] = key
     return decrypt_cipher(cipher, key, iv_node.content, data)
 
 
@@ -414,12 +414,12 @@ def _decrypt_pkcs12_pbe(
     failure: BadDecrypt | None = None
     for candidate in pw.bmp:
         cache_key = ("pkcs12", candidate, salt, iterations, key_len, iv_len)
-        material = pw._cache.get(cache_key)
+        material = pw.cache.get(cache_key)
         if material is None:
             key = pkcs12_kdf("sha1", candidate, salt, iterations, KDF_KEY, key_len)
             iv = pkcs12_kdf("sha1", candidate, salt, iterations, KDF_IV, iv_len) if iv_len else b""
             material = key + iv
-            pw._cache[cache_key] = material
+            pw.cache[cache_key] = material
         try:
             return decrypt_cipher(cipher, material[:key_len], material[key_len:], data)
         except BadDecrypt as exc:

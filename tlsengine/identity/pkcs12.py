@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NoReturn
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -114,7 +115,7 @@ def _data_content(node: der.Node, what: str) -> bytes:
     return items[1].explicit(0, what).octet_string(what)
 
 
-def _raise_mac_failure(content: bytes, pw: pbe.Password) -> None:
+def _raise_mac_failure(content: bytes, pw: pbe.Password) -> NoReturn:
     """Tell a wrong password from a damaged file when the contents allow it."""
     if not pw.given:
         raise PKCS12PasswordError(
@@ -247,14 +248,14 @@ class _Walker:
             "corrupted file looks the same)"
         )
 
-    def add_key(self, pkcs8: bytes, local_id: bytes | None, name: str | None, *, encrypted: bool):
+    def add_key(
+        self, pkcs8: bytes, local_id: bytes | None, name: str | None, *, encrypted: bool
+    ) -> None:
         try:
             key = serialization.load_der_private_key(pkcs8, None)
-        except UnsupportedAlgorithm as exc:
-            self.unsupported.append(
-                UnsupportedKeyError(f"private key {name or ''} uses an unsupported algorithm")
-            )
-            del exc
+        except UnsupportedAlgorithm:
+            label = f"private key {name!r}" if name else "a private key"
+            self.unsupported.append(UnsupportedKeyError(f"{label} uses an unsupported algorithm"))
             return
         except (ValueError, TypeError):
             if encrypted and not self.pw.confirmed:
