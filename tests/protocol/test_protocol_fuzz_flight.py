@@ -73,6 +73,19 @@ def test_malformed_ca_name_is_decode_error(server_material, fuzz_identity):
         _run(server_material, fuzz_identity, request=certificate_request(sigalgs + bad))
 
 
+def test_ca_name_with_unknown_string_tag_is_decode_error(server_material, fuzz_identity):
+    """Found by fuzzing: a DirectoryString tag 0 made cryptography raise KeyError."""
+    sigalgs = ext(13, vec(b"\x04\x03", 2))
+    name = bytes.fromhex("300d310b3009060355040300024142")
+    with pytest.raises(DecodeError) as info:
+        _run(
+            server_material,
+            fuzz_identity,
+            request=certificate_request(sigalgs + ext(47, vec(vec(name, 2), 2))),
+        )  # noqa: E501
+    assert info.value.send_alert == "decode_error"
+
+
 def test_certificate_verify_over_a_different_transcript_fails(server_material, fuzz_identity):
     """4.4.3: a signature that does not verify is decrypt_error (and nothing of ours goes out)."""
 

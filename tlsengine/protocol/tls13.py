@@ -850,5 +850,18 @@ def _verification_alert(exc: CertificateVerificationError) -> str:
 
 
 def _make_request_info(**kwargs: Any) -> CertificateRequestInfo:
-    """The selection layer's view of a TLS 1.3 CertificateRequest (no certificate_types)."""
-    return CertificateRequestInfo(version="TLSv1.3", certificate_types=None, **kwargs)
+    """The selection layer's view of a TLS 1.3 CertificateRequest (no certificate_types).
+
+    Whatever the server's CA names or OID filters do to the decoders below us, the result is
+    a DecodeError (decode_error alert), never a KeyError or ValueError escaping.
+    """
+    try:
+        return CertificateRequestInfo(version="TLSv1.3", certificate_types=None, **kwargs)
+    except TLSError:
+        raise
+    except Exception as exc:
+        raise fatal(
+            "decode_error",
+            f"CertificateRequest does not decode: {exc!r}",
+            error=DecodeError,
+        ) from None
