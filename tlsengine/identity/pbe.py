@@ -103,6 +103,20 @@ _HASHLIB: dict[str, tuple[Callable[..., hashlib._Hash], int]] = {
 KDF_KEY, KDF_IV, KDF_MAC = 1, 2, 3
 
 
+def _drop_unavailable_digests() -> None:
+    """Forget truncated SHA-512 variants this Python's hashlib lacks (rare builds)."""
+    for name in ("sha512_224", "sha512_256"):
+        try:
+            hashlib.new(name)
+        except ValueError:
+            for table in (DIGESTS, HMACS):
+                for oid in [o for o, n in table.items() if n == name]:
+                    del table[oid]
+
+
+_drop_unavailable_digests()
+
+
 class BadDecrypt(Exception):
     """Decryption produced no valid padding: wrong password or damaged ciphertext."""
 
