@@ -142,6 +142,7 @@ class ProcessPeer:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = 0
+        self.executable = self.tool  # resolved by start()
         self.proc: subprocess.Popen[bytes] | None = None
         self._out_path = workdir / f"{self.name}.out"
         self._err_path = workdir / f"{self.name}.err"
@@ -177,7 +178,7 @@ class ProcessPeer:
         return False
 
     def start(self) -> ProcessPeer:
-        require_tool(self.tool)
+        self.executable = require_tool(self.tool)
         last = ""
         for _ in range(START_ATTEMPTS):
             requested = self.requested_port()
@@ -301,7 +302,7 @@ class OpenSSLServer(ProcessPeer):
         self.options += [f"-{mode}", *extra]
 
     def argv(self, port: int) -> list[str]:
-        argv = ["openssl", "s_server", "-accept", f"{HOST}:{port}", "-msg", "-no_ticket"]
+        argv = [self.executable, "s_server", "-accept", f"{HOST}:{port}", "-msg", "-no_ticket"]
         argv += ["-cert", str(self.pki.cert_file), "-key", str(self.pki.key_file)]
         if self.verify != "none":
             flag = "-Verify" if self.verify == "require" else "-verify"
@@ -347,7 +348,7 @@ class GnuTLSServer(ProcessPeer):
         self.priority = priority
 
     def argv(self, port: int) -> list[str]:
-        argv = ["gnutls-serv", "--http", "-p", str(port)]
+        argv = [self.executable, "--http", "-p", str(port)]
         argv += ["--x509certfile", str(self.pki.cert_file)]
         argv += ["--x509keyfile", str(self.pki.key_file)]
         argv += ["--x509cafile", str(self.client_cas or self.pki.ca_file)]
@@ -444,9 +445,16 @@ http {{
         return "bind() to" in self.stderr and "failed" in self.stderr
 
     def argv(self, port: int) -> list[str]:
-        nginx = require_tool("nginx")
         conf = self.workdir / "nginx.conf"
-        return [nginx, "-p", str(self.workdir), "-c", str(conf), "-e", str(self._err_path)]
+        return [
+            self.executable,
+            "-p",
+            str(self.workdir),
+            "-c",
+            str(conf),
+            "-e",
+            str(self._err_path),
+        ]
 
     @property
     def error_log(self) -> str:
