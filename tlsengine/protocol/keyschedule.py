@@ -1,8 +1,9 @@
 """The TLS 1.3 key schedule (RFC 8446 section 7): HKDF, Derive-Secret, traffic keys, Finished.
 
 Everything here is a pure function of its inputs so it can be checked against the RFC 8448
-traces. HMAC comes from `cryptography`; for the short outputs TLS needs (one or two hash
-blocks) calling HMAC ourselves is about 3x faster than building an ``HKDFExpand`` object.
+traces. HMAC comes from `cryptography`; every TLS 1.3 label fits in one hash block, so
+Expand-Label is a single HMAC call (measured 1.7 us against 1.9 us for a fresh
+``HKDFExpand`` per label; about 20 labels per handshake, so either is cheap).
 """
 
 from __future__ import annotations
@@ -56,8 +57,13 @@ CIPHER_SUITES: dict[str, CipherSuite] = {
 }
 
 
+# One shared (stateless) algorithm instance per hash: building them costs more than HMAC.
+_ALGORITHMS: dict[str, hashes.HashAlgorithm] = {name: cls() for name, cls in _HASHES.items()}
+_SIZES: dict[str, int] = {name: cls.digest_size for name, cls in _HASHES.items()}
+
+
 def _hmac(hash_name: str, key: bytes, data: bytes) -> bytes:
-    h = hmac.HMAC(key, _HASHES[hash_name]())
+    h = hmac.HMAC(key, _ALGORITHMS[hash_name])
     h.update(data)
     return h.finalize()
 
@@ -72,14 +78,12 @@ def hkdf_expand_label(
     hash_name: str, secret: bytes, label: bytes, context: bytes, length: int
 ) -> bytes:
     """HKDF-Expand-Label (RFC 8446 section 7.1) with the "tls13 " label prefix."""
-    full_label = b"tls13 " + label
-    info = (
-        length.to_bytes(2, "big")
-        + bytes((len(full_label),))
-        + full_label
-        + bytes((len(context),))
-        + context
+    info = b"".join(
+        (length.to_bytes(2, "big"), bytes((len(label) + 6,)), b"tls13 ", label)
+        + (bytes((len(context),)), context)
     )
+    if length <= _SIZES[hash_name]:  # all TLS 1.3 labels: one block
+        return _hmac(hash_name, secret, info + b"\x01")[:length]
     out = b""
     block = b""
     counter = 1
@@ -185,7 +189,7 @@ class Transcript:
 
     def start(self, hash_name: str) -> None:
         self.hash_name = hash_name
-        self._hash = hashes.Hash(_HASHES[hash_name]())
+        self._hash = hashes.Hash(_ALGORITHMS[hash_name])
         for message in self._held:
             self._hash.update(message)
         self._held = []
