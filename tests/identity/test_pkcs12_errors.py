@@ -196,3 +196,27 @@ def test_splices_raise_only_identity_errors(samples, data) -> None:
     j = data.draw(st.integers(0, len(b)))
     junk = data.draw(st.binary(max_size=16))
     _only_identity_errors(a[:i] + junk + b[j:], password)
+
+
+@FUZZ
+@given(data=st.data())
+def test_failed_load_client_certificate_keeps_previous_identities(samples, data) -> None:
+    good, good_password = samples[0]
+    blob, password = data.draw(st.sampled_from(samples))
+    flips = data.draw(st.lists(st.integers(0, len(blob) * 8 - 1), min_size=1, max_size=3))
+    damaged = bytearray(blob)
+    for bit in flips:
+        damaged[bit // 8] ^= 1 << (bit % 8)
+    try:
+        tlsengine.load_client_certificate(good, good_password)
+        before = tlsengine.default_store().snapshot()
+        generation = tlsengine.default_store().generation
+        try:
+            loaded = tlsengine.load_client_certificate(bytes(damaged), password)
+        except IdentityError:
+            assert tlsengine.default_store().snapshot() is before
+            assert tlsengine.default_store().generation == generation
+        else:
+            assert list(tlsengine.default_store().snapshot()) == loaded
+    finally:
+        tlsengine.clear_client_certificates()
