@@ -48,14 +48,15 @@ def fetch_rejected(ctx: Any, address: tuple[str, int]) -> tuple[Any, ClientCerti
     """A request the server refuses: the socket (for its transcript) and the error raised.
 
     The handshake runs explicitly so the socket survives whichever step the server's
-    verdict lands on (TLS 1.3 servers judge our certificate after our Finished).
+    verdict lands on (TLS 1.3 servers judge our certificate after our Finished, so it is
+    the first read that meets their alert). Nothing is written after the handshake: a
+    write racing the server's close could draw a reset that discards the alert unread.
     """
     raw = socket.create_connection(address, timeout=TIMEOUT)
     tls = ctx.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
     try:
         with pytest.raises(ClientCertificateRejected) as caught:
             tls.do_handshake()
-            tls.sendall(GET)
             read_all(tls)
     finally:
         tls.close()
