@@ -24,22 +24,34 @@ from tlsengine.testing import CA, cert_pem, key_pem
 PASSWORD = "bench password"
 
 
-def best_time(fn: Callable[[], object], loops: int = 0, repeats: int = 5) -> float:
-    """Best per-call time in seconds over ``repeats`` runs of ``loops`` calls.
-
-    ``loops=0`` sizes each run to about 50 ms, so slow (RSA) files do not drag on.
-    """
+def _loops_for(fn: Callable[[], object]) -> int:
+    """Calls per timed run so one run lasts about 50 ms (slow RSA files stay quick)."""
     start = time.perf_counter()
     fn()
-    if not loops:
-        loops = max(3, min(200, int(0.05 / max(time.perf_counter() - start, 1e-6))))
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        best = min(best, (time.perf_counter() - start) / loops)
-    return best
+    return max(3, min(200, int(0.05 / max(time.perf_counter() - start, 1e-6))))
+
+
+def _run(fn: Callable[[], object], loops: int) -> float:
+    start = time.perf_counter()
+    for _ in range(loops):
+        fn()
+    return (time.perf_counter() - start) / loops
+
+
+def best_time(fn: Callable[[], object], loops: int = 0, repeats: int = 5) -> float:
+    """Best per-call time in seconds over ``repeats`` runs of ``loops`` calls."""
+    loops = loops or _loops_for(fn)
+    return min(_run(fn, loops) for _ in range(repeats))
+
+
+def compare(ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[float, float]:
+    """Best per-call times of two loaders, runs interleaved so machine load hits both alike."""
+    loops = min(_loops_for(ours), _loops_for(theirs))
+    best = [float("inf"), float("inf")]
+    for _ in range(7):
+        best[0] = min(best[0], _run(ours, loops))
+        best[1] = min(best[1], _run(theirs, loops))
+    return best[0], best[1]
 
 
 def _openssl_files(root: CA, inter: CA, workdir: Path) -> dict[str, bytes]:
@@ -83,15 +95,19 @@ def main() -> None:
         else:
             files = _cryptography_files(root, inter)
 
-    print("single-identity files (best of 5, per load)")
+    print("single-identity files (best of 7 interleaved runs, per load)")
     print(f"  {'file':<28} {'tlsengine':>10} {'cryptography':>13} {'ratio':>6}")
     ratios = []
     for name, blob in files.items():
-        ours = best_time(lambda b=blob: load_pkcs12(b, PASSWORD))
-        theirs = best_time(lambda b=blob: pkcs12.load_key_and_certificates(b, PASSWORD.encode()))
+        ours, theirs = compare(
+            lambda b=blob: load_pkcs12(b, PASSWORD),
+            lambda b=blob: pkcs12.load_key_and_certificates(b, PASSWORD.encode()),
+        )
         ratios.append(ours / theirs)
         print(f"  {name:<28} {ours * 1e3:>8.3f}ms {theirs * 1e3:>11.3f}ms {ours / theirs:>5.2f}x")
     print(f"  worst ratio {max(ratios):.2f}x, mean {sum(ratios) / len(ratios):.2f}x (goal <= 1.2x)")
+    print("  (both sides run the KDFs in OpenSSL; our extra is the Python DER walk and the")
+    print("   chain signature checks cryptography does not make)")
 
     leaves = [inter.identity(f"member {n}", "p256", alias=f"member-{n}") for n in range(200)]
     keystore = build_pkcs12(leaves, PASSWORD)
