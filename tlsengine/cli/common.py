@@ -53,10 +53,21 @@ def load_identities(args: argparse.Namespace) -> list[Identity]:
     return identities
 
 
-def version_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+def make_context(args: argparse.Namespace, **extra: Any) -> Any:
+    """A ClientContext from the shared options: --pkcs12 identities, trust, TLS version."""
+    from ..socket.context import ClientContext
+
+    versions = {}
     if args.version:
-        return {"minimum_version": args.version, "maximum_version": args.version}
-    return {}
+        versions = {"minimum_version": args.version, "maximum_version": args.version}
+    return ClientContext(
+        identities=load_identities(args),
+        cafile=args.cafile,
+        verify=not args.insecure,
+        check_hostname=not args.insecure,
+        **versions,
+        **extra,
+    )
 
 
 def split_host_port(text: str, default_port: int = 443) -> tuple[str, int]:

@@ -14,13 +14,7 @@ from typing import Any
 import h11
 
 from ..errors import TLSEngineError
-from .common import (
-    add_identity_options,
-    add_version_options,
-    fail,
-    load_identities,
-    version_kwargs,
-)
+from .common import add_identity_options, add_version_options, fail, make_context
 
 
 def add_parser(sub: Any) -> None:
@@ -40,23 +34,13 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..socket.context import ClientContext
-
     url = urllib.parse.urlsplit(args.url)
     if url.scheme != "https" or not url.hostname:
         print(f"tlsengine: error: {args.url!r} is not an https:// URL", file=sys.stderr)
         return 2
     try:
         headers = [_header(h) for h in args.headers]
-        identities = load_identities(args)
-        ctx = ClientContext(
-            identities=identities,
-            cafile=args.cafile,
-            verify=not args.insecure,
-            check_hostname=not args.insecure,
-            trace=args.trace,
-            **version_kwargs(args),
-        )
+        ctx = make_context(args, trace=args.trace)
         tls = ctx.connect((url.hostname, url.port or 443), timeout=args.timeout)
     except (TLSEngineError, OSError, ValueError) as exc:
         return fail(exc)

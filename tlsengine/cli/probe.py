@@ -12,9 +12,8 @@ from .common import (
     add_identity_options,
     add_version_options,
     fail,
-    load_identities,
+    make_context,
     split_host_port,
-    version_kwargs,
 )
 
 # How long to wait after the handshake for a TLS 1.3 server's verdict on our certificate,
@@ -39,18 +38,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..socket.context import ClientContext
-
     host, port = split_host_port(args.target)
     try:
-        identities = load_identities(args)
-        ctx = ClientContext(
-            identities=identities,
-            cafile=args.cafile,
-            verify=not args.insecure,
-            check_hostname=not args.insecure,
-            **version_kwargs(args),
-        )
+        ctx = make_context(args)
         raw = socket.create_connection((host, port), timeout=args.timeout)
     except (TLSEngineError, OSError) as exc:
         return fail(exc)
