@@ -63,6 +63,8 @@ class _CertEntry:
     cert: x509.Certificate
     local_id: bytes | None
     name: str | None
+    subject: x509.Name  # parsed once: cryptography re-parses on every attribute access
+    issuer: x509.Name
 
 
 def load_pkcs12(data: Source, password: str | bytes | None = None) -> list[Identity]:
@@ -276,10 +278,11 @@ class _Walker:
         try:
             cert = x509.load_der_x509_certificate(raw)
             # cryptography parses lazily; touch what we use so damage surfaces here, typed.
-            cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
+            subject, issuer = cert.subject, cert.issuer
+            cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
         except Exception:  # noqa: BLE001 - cryptography raises several types for bad DER
             raise PKCS12FormatError("CertBag: certificate is not valid DER X.509") from None
-        self.certs.append(_CertEntry(cert, local_id, name))
+        self.certs.append(_CertEntry(cert, local_id, name, subject, issuer))
 
     # ------------------------------------------------------------------ pairing
 
@@ -350,35 +353,43 @@ class _ChainBuilder:
     def __init__(self, certs: list[_CertEntry]) -> None:
         self.certs = certs
         self.by_subject: dict[x509.Name, list[int]] = {}
-        self.by_spki: dict[bytes, list[int]] = {}
+        self._by_spki: dict[bytes, list[int]] | None = None
         self._verified: dict[tuple[int, int], bool] = {}
         for i, entry in enumerate(certs):
-            self.by_subject.setdefault(entry.cert.subject, []).append(i)
-            try:
-                spki = public_key_der(entry.cert.public_key())
-            except (ValueError, UnsupportedAlgorithm):
-                continue
-            self.by_spki.setdefault(spki, []).append(i)
+            self.by_subject.setdefault(entry.subject, []).append(i)
 
     def leaf_for(self, entry: _KeyEntry) -> int | None:
         """The certificate for this key: same public key, preferring a matching localKeyId."""
-        candidates = self.by_spki.get(public_key_der(entry.key), [])
-        for i in candidates:
-            if entry.local_id is not None and self.certs[i].local_id == entry.local_id:
-                return i
+        public = entry.key.public_key()
+        if entry.local_id is not None:  # the usual case: one comparison, no re-encoding
+            for i, cert in enumerate(self.certs):
+                if cert.local_id == entry.local_id and _same_key(cert.cert, public):
+                    return i
+        candidates = self._spki_index().get(public_key_der(public), [])
         return candidates[0] if candidates else None
+
+    def _spki_index(self) -> dict[bytes, list[int]]:
+        if self._by_spki is None:
+            self._by_spki = {}
+            for i, entry in enumerate(self.certs):
+                try:
+                    spki = public_key_der(entry.cert.public_key())
+                except (ValueError, UnsupportedAlgorithm):
+                    continue
+                self._by_spki.setdefault(spki, []).append(i)
+        return self._by_spki
 
     def chain(self, leaf: int) -> tuple[x509.Certificate, ...]:
         path = [leaf]
         current = leaf
         while len(path) < MAX_CHAIN:
-            cert = self.certs[current].cert
-            if cert.issuer == cert.subject:
+            entry = self.certs[current]
+            if entry.issuer == entry.subject:
                 break
             parent = next(
                 (
                     i
-                    for i in self.by_subject.get(cert.issuer, [])
+                    for i in self.by_subject.get(entry.issuer, [])
                     if i not in path and self._issued(current, i)
                 ),
                 None,
@@ -394,6 +405,13 @@ class _ChainBuilder:
         if pair not in self._verified:
             self._verified[pair] = _verify_link(self.certs[child].cert, self.certs[issuer].cert)
         return self._verified[pair]
+
+
+def _same_key(cert: x509.Certificate, public: object) -> bool:
+    try:
+        return cert.public_key() == public
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
 
 
 # Links already checked in this process: reloading the same keystore (a config reload, a
