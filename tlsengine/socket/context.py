@@ -108,7 +108,12 @@ class ClientContext:
         do_handshake_on_connect: bool = True,
         suppress_ragged_eofs: bool = True,
     ) -> TLSSocket:
-        """Wrap a connected socket; handshakes now unless ``do_handshake_on_connect=False``."""
+        """Wrap a connected socket; handshakes now unless ``do_handshake_on_connect=False``.
+
+        A failed handshake here closes ``sock``. To inspect ``selection`` or
+        ``certificate_request`` after a failure, pass ``do_handshake_on_connect=False`` and
+        call ``do_handshake()`` yourself.
+        """
         if self.check_hostname and not server_hostname:
             raise CertificateVerificationError(
                 "check_hostname is on, so wrap_socket needs server_hostname= (the name or IP "
@@ -130,7 +135,11 @@ class ClientContext:
             suppress_ragged_eofs=suppress_ragged_eofs,
         )
         if do_handshake_on_connect:
-            tls.do_handshake()
+            try:
+                tls.do_handshake()
+            except BaseException:
+                sock.close()  # as ssl does: the caller never got a socket to close
+                raise
         return tls
 
     def connect(
