@@ -176,3 +176,32 @@ def test_garbage_post_handshake_messages_raise_only_tls_errors(
         conn.receive_data(server.seal(22, encode_handshake(msg_type, body)))
     except TLSError:
         pass
+
+
+def test_send_data_uses_full_records_of_at_most_2_14_bytes(server_material, fuzz_identity):
+    conn, _ = _connected(server_material, fuzz_identity)
+    conn.send_data(bytes(40000))
+    assert _record_sizes(conn.data_to_send()) == [16384 + 17, 16384 + 17, 40000 - 32768 + 17]
+
+
+def test_peer_close_notify_ends_reading_but_we_may_still_send(server_material, fuzz_identity):
+    from tlsengine.protocol import ConnectionClosed, State
+
+    conn, server = _connected(server_material, fuzz_identity)
+    assert conn.receive_data(server.seal(21, b"\x01\x00")) == [ConnectionClosed()]
+    assert conn.state is State.CLOSED
+    assert conn.receive_data(b"ignored after close") == []
+    conn.send_data(b"last words")
+    conn.send_close_notify()
+    assert _record_sizes(conn.data_to_send()) == [10 + 17, 2 + 17]
+
+
+def _record_sizes(out: bytes) -> list[int]:
+    """Lengths of the protected records in ``out`` (all must be application_data framed)."""
+    sizes = []
+    while out:
+        assert out[:3] == b"\x17\x03\x03"
+        length = int.from_bytes(out[3:5], "big")
+        sizes.append(length)
+        out = out[5 + length :]
+    return sizes
