@@ -14,7 +14,6 @@ The class is a mixin: ``ClientConnection`` (connection.py) supplies the record I
 from __future__ import annotations
 
 import enum
-import hmac as _hmac_compare
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.constant_time import bytes_eq
 from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
 from tlslite.extensions import (
@@ -640,7 +640,7 @@ class TLS13Handshake:
         assert self._suite is not None and self._schedule is not None
         suite = self._suite
         expected = finished_verify_data(suite.hash_name, self._server_hs_secret, self._hs.digest())
-        if len(raw) != 4 + len(expected) or not _hmac_compare.compare_digest(raw[4:], expected):
+        if len(raw) != 4 + len(expected) or not bytes_eq(raw[4:], expected):
             raise fatal("decrypt_error", "server Finished does not verify", state="WAIT_FINISHED")
         self._hs.update(raw)
         self._trace("in", "Finished")
