@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from peers import Peers, subject_of
 
+from tlsengine import DecodeError
 from tlsengine.identity.model import Identity
 from tlsengine.testing import CA
 
@@ -237,3 +238,54 @@ def test_post_handshake_auth_not_offered_without_identities(peers: Peers):
     srv = peers.tlslite(request_client_cert=True, post_handshake_auth=True)
     fetch(context(peers.pki, []), srv.address)
     assert srv.next_record().error == "client did not offer post_handshake_auth"
+
+
+def test_unknown_request_extensions_are_ignored(peers: Peers, identity_a: Identity):
+    """RFC 8446 section 4.2: unrecognised extensions in a CertificateRequest are ignored."""
+    srv = peers.tlslite(
+        request_client_cert=True, extra_request_extensions=[(0xFAFA, b"grease"), (0x4242, b"")]
+    )
+    tls, _ = fetch(context(peers.pki, [identity_a]), srv.address)
+    assert_sent(tls, identity_a)
+    assert srv.next_record().subject == subject_of(identity_a)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(
+            b"\x00\x00",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="protocol accepts an empty authorities list; RFC 8446 sections 4 and "
+                "4.2.4 (authorities<3..2^16-1>) require decode_error",
+            ),
+            id="empty-list",
+        ),
+        pytest.param(b"\x00\x05\x00\x03\x30\x01", id="truncated-name"),
+        pytest.param(b"\x00\x04\x00\x02\x30\x00\xff", id="trailing-byte"),
+        pytest.param(b"\x00\x03\x00\x01\xff", id="not-der"),
+    ],
+)
+def test_malformed_certificate_authorities_is_a_decode_error(
+    peers: Peers, identity_a: Identity, payload: bytes
+):
+    """A broken extension 47 ends the handshake with DecodeError, never a bare IndexError."""
+    srv = peers.tlslite(request_client_cert=True, extra_request_extensions=[(47, payload)])
+    with pytest.raises(DecodeError):
+        fetch(context(peers.pki, [identity_a]), srv.address)
+    record = srv.next_record()
+    assert not record.accepted and "decode_error" in (record.error or "")
+
+
+def test_transcript_and_reprs_hold_no_key_material(peers: Peers, identities_by_key):
+    """The identity goes out; its private key shows up in no trace, repr or selection text."""
+    identity = identities_by_key["p256"]
+    srv = peers.tlslite(request_client_cert=True)
+    tls, _ = fetch(context(peers.pki, [identity]), srv.address)
+    assert_sent(tls, identity)
+    secret = format(identity.private_key.private_numbers().private_value, "x")
+    text = " ".join([repr(tls.transcript), repr(tls.selection), tls.selection.explain()])
+    text += repr(tls.client_identity) + str(tls.client_identity)
+    assert secret not in text.lower()
+    assert "PRIVATE KEY" not in text
