@@ -169,3 +169,17 @@ def test_no_client_auth_server_gets_no_certificate(peers: Peers, identity_a: Ide
     assert "ClientHello" in received and "Finished" in received
     assert "Certificate" not in received
     assert "CertificateRequest" not in messages(tls, "in")
+
+
+def test_root_ca_name_selects_a_chain_through_an_intermediate(
+    peers: Peers, root_ca: CA, other_root_ca: CA, identity_b: Identity
+):
+    """s_server names root A; the identity's chain reaches A through an intermediate."""
+    intermediate = root_ca.intermediate("tlsengine Test Issuing CA A2")
+    below = intermediate.identity("client A2", "p256", alias="client-a2")
+    srv = peers.openssl(client_cas=peers.cas(root_ca))
+    tls, page = fetch(context(peers.pki, [identity_b, below]), srv.address)
+    assert_sent(tls, below)
+    assert page_subject(page) == "CN=client A2"
+    assert_server_got(srv, "client A2")
+    assert verdicts(tls.selection)["client-b"][0] == "ca-mismatch"

@@ -289,3 +289,26 @@ def test_transcript_and_reprs_hold_no_key_material(peers: Peers, identities_by_k
     text += repr(tls.client_identity) + str(tls.client_identity)
     assert secret not in text.lower()
     assert "PRIVATE KEY" not in text
+
+
+def test_ca_name_of_an_intermediate_selects_its_leaves(
+    peers: Peers, root_ca: CA, identity_a: Identity
+):
+    """The server names only the intermediate; the leaf's issuer matches it."""
+    intermediate = root_ca.intermediate("tlsengine Test Issuing CA A1")
+    below = intermediate.identity("client A1", "p256", alias="client-a1")
+    srv = peers.tlslite(
+        require_client_cert=True,
+        trusted=[intermediate.certificate],
+        ca_names=[intermediate.name],
+    )
+    tls, _ = fetch(context(peers.pki, [identity_a, below]), srv.address)
+    assert_sent(tls, below)
+    assert verdicts(tls.selection)["client-a"][0] == "ca-mismatch"
+    record = srv.next_record()
+    assert record.accepted, record.error
+    assert record.subjects == [
+        subject_of(below),
+        intermediate.name.rfc4514_string(),
+        root_ca.name.rfc4514_string(),
+    ]
