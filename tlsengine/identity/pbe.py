@@ -226,9 +226,16 @@ class _NativeKDF:
     """OpenSSL's ``PKCS12_key_gen_uni`` reached through ctypes (an accelerator only)."""
 
     def __init__(self, lib: ctypes.CDLL) -> None:
-        self._get_md = lib.EVP_get_digestbyname
-        self._get_md.restype = ctypes.c_void_p
-        self._get_md.argtypes = [ctypes.c_char_p]
+        try:  # OpenSSL 3: a pre-fetched digest skips a provider lookup per hash iteration
+            fetch = lib.EVP_MD_fetch
+            fetch.restype = ctypes.c_void_p
+            fetch.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+            self._get_md: Callable[[bytes], int | None] = lambda name: fetch(None, name, None)
+        except AttributeError:  # OpenSSL 1.1
+            by_name = lib.EVP_get_digestbyname
+            by_name.restype = ctypes.c_void_p
+            by_name.argtypes = [ctypes.c_char_p]
+            self._get_md = by_name
         self._keygen = lib.PKCS12_key_gen_uni
         self._keygen.restype = ctypes.c_int
         self._keygen.argtypes = [
