@@ -9,6 +9,7 @@ from tlsengine.identity.model import Identity
 from tlsengine.testing import CA
 
 from .client import assert_sent, assert_sent_empty, context, fetch, fetch_rejected, verdicts
+from .conftest import KEY_TYPES
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
@@ -50,3 +51,13 @@ def test_optional_request_gets_identity_or_empty_certificate(
     tls, page = fetch(context(peers.pki, [identity_stranger]), srv.address)
     assert_sent_empty(tls)
     assert page.startswith(b"HTTP/1.0 200") and b"Subject: CN=client" not in page
+
+
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_key_types(peers: Peers, identities_by_key: dict[str, Identity], key_type: str):
+    """GnuTLS verifies our CertificateVerify for every key type we sign with."""
+    identity = identities_by_key[key_type]
+    srv = peers.gnutls()
+    tls, page = fetch(context(peers.pki, [identity]), srv.address)
+    assert_sent(tls, identity)
+    assert f"Subject: CN=client {key_type}".encode() in page
