@@ -29,7 +29,14 @@ def test_certificate_authorities_decode_to_der_names(root_ca, other_root_ca) -> 
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x00", b"\x00\x05\x00\x03ab", b"\x00\x02\x00\x00", b"\x00\x03\x00\x01\x30\xff"],
+    [
+        b"",
+        b"\x00",
+        b"\x00\x00",  # authorities<3..2^16-1>: an empty list is malformed
+        b"\x00\x05\x00\x03ab",
+        b"\x00\x02\x00\x00",
+        b"\x00\x03\x00\x01\x30\xff",
+    ],
 )
 def test_malformed_certificate_authorities_is_decode_error(data: bytes) -> None:
     with pytest.raises(DecodeError):
