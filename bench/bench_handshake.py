@@ -5,7 +5,10 @@ certificate, so the client side is all that differs between rows. Each handshake
 from TCP connect until the server's one-byte acknowledgement, i.e. until the server has
 accepted our certificate (TLS 1.3 judges it after the client Finished). Bulk is timed from
 the first byte written until the server's acknowledgement (upload) or the last byte read
-(download). Figures are medians, printed as ratios against the ``ssl`` client.
+(download). Figures are medians, printed as ratios against the ``ssl`` client, with the
+client process's own CPU time alongside: on a small box the single server process caps
+wall-clock bulk figures, while CPU time shows what each client costs by itself. Clients
+take turns round by round so background load hits them alike.
 
     python3 bench/bench_handshake.py [--quick] [--profile]
 """
