@@ -242,3 +242,16 @@ def test_private_pki_without_key_ids_only_passes_relaxed() -> None:
     bare_root = _bare("private root", "private root", rk, rk, [])
     no_bc = ServerVerifier(TrustRoots((bare_root,), "test"), profile="relaxed")
     assert rule_of(no_bc, chain, "svc.internal") == "not-a-ca"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_small_rsa_server_key_is_weak(pki, profile) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    leaf, _ = pki["root"].issue("s", small, client=False, server=True, dns=["localhost"])
+    v = ServerVerifier(roots(pki["root"]), profile=profile)
+    assert rule_of(v, der(leaf), "localhost") == "weak-key"
+    assert rule_of(ServerVerifier(roots(pki["root"]), check_hostname=False), der(leaf), None) == (
+        "weak-key"
+    )

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
@@ -43,6 +44,8 @@ from ..errors import CertificateVerificationError
 from .roots import TrustRoots
 
 Profile = Literal["webpki", "relaxed"]
+#: Smallest RSA server key accepted (both profiles): 1024-bit RSA is within reach of attackers.
+MIN_RSA_BITS = 2048
 PROFILES: tuple[str, ...] = ("webpki", "relaxed")
 
 # cryptography's message fragment -> (rule, advice). First match wins, so order matters.
@@ -152,9 +155,11 @@ class ServerVerifier:
                 )
             verifier = builder.build_server_verifier(_subject_for(server_name))
             try:
-                return verifier.verify(chain[0], chain[1:])
+                path = verifier.verify(chain[0], chain[1:])
             except VerificationError as exc:
                 raise _translate(exc, chain, when, server_name, self.profile) from None
+            _check_leaf_key(chain[0])
+            return path
         # No name to check: path validation alone, via the client verifier which needs no
         # subject. It applies the client EKU, so fall back to a hostname-free server check.
         return self._verify_without_name(builder, chain, when)
@@ -192,9 +197,22 @@ class ServerVerifier:
                 "server certificate has no DNS or IP subjectAltName", rule="missing-san"
             )
         try:
-            return builder.build_server_verifier(subject).verify(leaf, chain[1:])
+            path = builder.build_server_verifier(subject).verify(leaf, chain[1:])
         except VerificationError as exc:
             raise _translate(exc, chain, when, None, self.profile) from None
+        _check_leaf_key(leaf)
+        return path
+
+
+def _check_leaf_key(leaf: x509.Certificate) -> None:
+    """The path check bounds CA keys only; the leaf's key signs our handshake, so bound it too."""
+    key = leaf.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise CertificateVerificationError(
+            f"server certificate {leaf.subject.rfc4514_string()!r} has a {key.key_size}-bit "
+            f"RSA key; at least {MIN_RSA_BITS} bits are required",
+            rule="weak-key",
+        )
 
 
 def _parse_chain(chain_der: list[bytes]) -> list[x509.Certificate]:
