@@ -389,6 +389,9 @@ def test_server_closing_mid_handshake_is_a_handshake_error(pki: PKI) -> None:
         {"identities": 42},
         {"cafile": "/nonexistent.pem"},
         {"select_identity": "yes"},
+        {"cipher_suites": ["TLS_RSA_WITH_AES_128_CBC_SHA"]},
+        {"groups": []},
+        {"groups": ["x448"]},
     ],
 )
 def test_bad_context_settings_raise_documented_errors(kwargs: dict[str, object]) -> None:
@@ -453,3 +456,34 @@ def test_store_pins_reach_selection_and_trace_holds_no_key(pki: PKI) -> None:
     for ident in (p256, p384):
         secret = ident.private_key.private_numbers().private_value  # type: ignore[union-attr]
         assert str(secret) not in trace and f"{secret:x}" not in trace
+
+
+@pytest.mark.parametrize(
+    "suite", ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
+)
+def test_every_tls13_suite(pki: PKI, suite: str) -> None:
+    with Peer(tls_echo(pki.server(ssl.CERT_REQUIRED))) as peer:
+        ctx = pki.context(identities=[pki.identities["p256"]], cipher_suites=[suite])
+        with ctx.connect(peer.address, "localhost") as tls:
+            assert echo_once(tls, b"z" * 40000) == b"z" * 40000
+            assert tls.cipher()[0] == suite
+
+
+@pytest.mark.parametrize(
+    ("groups", "expected", "retry"),
+    [
+        (["x25519"], "x25519", False),
+        (["secp256r1"], "secp256r1", False),
+        (["secp384r1"], "secp384r1", False),
+        # OpenSSL 3.0 lacks ML-KEM: it answers with a HelloRetryRequest for the next group.
+        (["X25519MLKEM768", "secp384r1"], "secp384r1", True),
+    ],
+)
+def test_groups_and_hello_retry(pki: PKI, groups: list[str], expected: str, retry: bool) -> None:
+    with Peer(tls_echo(pki.server())) as peer:
+        ctx = pki.context(identities=[], groups=groups, trace=True)
+        with ctx.connect(peer.address, "localhost") as tls:
+            echo_once(tls)
+            hellos = [e for e in tls.transcript if e["type"] == "ServerHello"]
+            assert hellos[-1]["group"] == expected
+            assert any(e["type"] == "HelloRetryRequest" for e in tls.transcript) is retry

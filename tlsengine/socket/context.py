@@ -38,6 +38,9 @@ class ClientContext:
     send (overriding the ranking) or None to send an empty Certificate. Pins of an
     `IdentityStore` given as ``identities`` (or of the default store) apply as well.
 
+    ``cipher_suites`` / ``groups``: IANA names to offer, in preference order (None: the
+    core's defaults, every TLS 1.3 suite and x25519, secp256r1, secp384r1, X25519MLKEM768).
+
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.
@@ -59,6 +62,8 @@ class ClientContext:
         renegotiation: str = "once",
         trace: bool = False,
         verify_profile: str = "webpki",
+        cipher_suites: Sequence[str] | None = None,
+        groups: Sequence[str] | None = None,
     ) -> None:
         for name, value in (
             ("minimum_version", minimum_version),
@@ -91,6 +96,10 @@ class ClientContext:
         self.renegotiation = renegotiation
         self.trace = bool(trace)
         self.verify_profile = verify_profile
+        self.cipher_suites = _check_names(
+            cipher_suites, "cipher_suites", "keyschedule", "CIPHER_SUITES"
+        )
+        self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
         # Caller-given roots load now, so a bad cafile fails here (as ssl does); the system
         # bundle loads at the first verified handshake and is cached process-wide.
         self._roots: TrustRoots | None = None
@@ -192,7 +201,14 @@ class ClientContext:
         from ..protocol.connection import ClientConfig, ClientConnection
 
         identities, store = self.snapshot_identities()
+        extra: dict[str, Any] = {}
+        if self.cipher_suites is not None:
+            extra["cipher_suites"] = self.cipher_suites
+        if self.groups is not None:
+            extra["groups"] = self.groups
+            extra["key_share_groups"] = self.groups[:1]
         config = ClientConfig(
+            **extra,
             server_name=server_hostname,
             alpn_protocols=self.alpn_protocols,
             identities=identities,
@@ -258,6 +274,25 @@ def _check_identities(identities: Any) -> Any:
         f"identities must be None, an IdentityStore or a list of Identity, not "
         f"{type(identities).__name__}"
     )
+
+
+def _check_names(
+    names: Sequence[str] | None, what: str, module: str, table: str
+) -> tuple[str, ...] | None:
+    """Validate suite/group names against the protocol core's own tables, up front."""
+    if names is None:
+        return None
+    import importlib
+
+    known = getattr(importlib.import_module(f"..protocol.{module}", __package__), table)
+    items = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [n for n in items if n not in known]
+    if unknown or not items:
+        raise TLSError(
+            f"{what}: {', '.join(map(repr, unknown)) or 'empty list'} not supported; "
+            f"choose from {', '.join(known)}"
+        )
+    return items
 
 
 def _check_alpn(protocols: Sequence[str] | None) -> tuple[str, ...]:
