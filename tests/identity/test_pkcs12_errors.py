@@ -20,7 +20,7 @@ from tlsengine.errors import (
     PKCS12PasswordError,
     UnsupportedKeyError,
 )
-from tlsengine.identity import build_pkcs12, der, pbe
+from tlsengine.identity import build_pkcs12, der
 from tlsengine.identity.model import Identity
 
 from .conftest import PASSWORD
@@ -125,21 +125,6 @@ def test_hostile_iteration_count_is_refused(pki) -> None:
     hostile = der.sequence(version.encoded, auth_safe.encoded, hostile_mac)
     with pytest.raises(PKCS12FormatError, match="iteration count"):
         tlsengine.load_pkcs12(hostile, "pw")
-
-
-def test_pure_python_kdf_matches_openssl() -> None:
-    for digest in ("sha1", "sha256", "sha512"):
-        for password in (b"", b"\x00\x00", "pässwörd".encode("utf-16-be") + b"\x00\x00"):
-            for length in (8, 20, 24, 32, 64, 100):
-                args = (digest, password, b"0123456789abcdefXYZ", 7, 1, length)
-                assert pbe.pkcs12_kdf(*args) == pbe.pkcs12_kdf_python(*args)
-
-
-def test_load_without_native_kdf(pki, monkeypatch) -> None:
-    monkeypatch.setattr(pbe, "_native", None)
-    path = pki.openssl_p12("ec-inter", "-legacy")
-    [identity] = tlsengine.load_pkcs12(path, PASSWORD)
-    assert identity.certificate == pki.leaves["ec-inter"].cert
 
 
 # --------------------------------------------------------------------------- property tests

@@ -12,11 +12,8 @@ who knows whether a MAC already vouched for the password, can say "wrong passwor
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import hashlib
 import hmac
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -181,21 +178,10 @@ def pkcs12_kdf(
 ) -> bytes:
     """RFC 7292 Appendix B.2: derive ``length`` bytes for ``purpose`` (1 key, 2 IV, 3 MAC).
 
-    The KDF iterates a hash thousands of times; `cryptography` does not expose it, so we
-    call OpenSSL's own implementation when the process can reach libcrypto (about ten
-    times faster) and fall back to the Python version otherwise. Tests pin both together.
+    `cryptography` does not expose this KDF, so it is written out here over hashlib: the
+    hash is iterated thousands of times and hashlib's per-call cost is a quarter of
+    `cryptography`'s ``Hash`` objects, which decides the load time of a typical file.
     """
-    if _native is not None:
-        out = _native.derive(digest, password, salt, iterations, purpose, length)
-        if out is not None:
-            return out
-    return pkcs12_kdf_python(digest, password, salt, iterations, purpose, length)
-
-
-def pkcs12_kdf_python(
-    digest: str, password: bytes, salt: bytes, iterations: int, purpose: int, length: int
-) -> bytes:
-    """The RFC 7292 Appendix B.2 KDF written out in Python."""
     ctor, v = _HASHLIB[digest]
     u = ctor().digest_size
     d = bytes((purpose,)) * v
@@ -222,76 +208,10 @@ def pkcs12_kdf_python(
             i[pos : pos + v] = block.to_bytes(v, "big")
 
 
-class _NativeKDF:
-    """OpenSSL's ``PKCS12_key_gen_uni`` reached through ctypes (an accelerator only)."""
-
-    def __init__(self, lib: ctypes.CDLL) -> None:
-        try:  # OpenSSL 3: a pre-fetched digest skips a provider lookup per hash iteration
-            fetch = lib.EVP_MD_fetch
-            fetch.restype = ctypes.c_void_p
-            fetch.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
-            self._get_md: Callable[[bytes], int | None] = lambda name: fetch(None, name, None)
-        except AttributeError:  # OpenSSL 1.1
-            by_name = lib.EVP_get_digestbyname
-            by_name.restype = ctypes.c_void_p
-            by_name.argtypes = [ctypes.c_char_p]
-            self._get_md = by_name
-        self._keygen = lib.PKCS12_key_gen_uni
-        self._keygen.restype = ctypes.c_int
-        self._keygen.argtypes = [
-            ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
-            ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p,
-        ]  # fmt: skip
-        self._mds: dict[str, int | None] = {}
-
-    def derive(
-        self, digest: str, password: bytes, salt: bytes, iterations: int, purpose: int, n: int
-    ) -> bytes | None:
-        if digest not in self._mds:
-            self._mds[digest] = self._get_md(_OPENSSL_DIGEST_NAMES.get(digest, "").encode())
-        md = self._mds[digest]
-        if not md:
-            return None
-        out = ctypes.create_string_buffer(n)
-        ok = self._keygen(
-            password or None, len(password), salt, len(salt), purpose, iterations, n, out, md
-        )
-        return out.raw if ok == 1 else None
-
-
-_OPENSSL_DIGEST_NAMES = {
-    "sha1": "SHA1",
-    "sha224": "SHA224",
-    "sha256": "SHA256",
-    "sha384": "SHA384",
-    "sha512": "SHA512",
-}
-
-
-def _load_native() -> _NativeKDF | None:
-    if os.environ.get("TLSENGINE_PURE_PYTHON_KDF"):
-        return None
-    names = [ctypes.util.find_library("crypto"), "libcrypto.so.3", "libcrypto.so.1.1"]
-    for name in names:
-        if not name:
-            continue
-        try:
-            native = _NativeKDF(ctypes.CDLL(name))
-            probe = native.derive("sha1", b"\x00a\x00\x00", b"salt", 2, 1, 24)
-        except (OSError, AttributeError):
-            continue
-        if probe == pkcs12_kdf_python("sha1", b"\x00a\x00\x00", b"salt", 2, 1, 24):
-            return native
-    return None
-
-
 def pbkdf2(prf: str, password: bytes, salt: bytes, iterations: int, length: int) -> bytes:
     """PBKDF2 (RFC 8018 section 5.2) through `cryptography`."""
     kdf = PBKDF2HMAC(_CRYPTO_HASH[prf](), length, salt, iterations)
     return kdf.derive(password)
-
-
-_native = _load_native()
 
 
 def _check_iterations(count: int, limit: int, what: str) -> int:
