@@ -21,6 +21,11 @@ def _vec(data: bytes, size: int) -> bytes:
     return len(data).to_bytes(size, "big") + data
 
 
+def test_empty_certificate_authorities_list_is_read_as_no_names() -> None:
+    """RFC 8446 4.2.4 says <3..2^16-1>, but OpenSSL's -no_ca_names sends an empty list."""
+    assert decode_certificate_authorities(b"\x00\x00") == []
+
+
 def test_certificate_authorities_decode_to_der_names(root_ca, other_root_ca) -> None:
     names = [root_ca.name.public_bytes(), other_root_ca.name.public_bytes()]
     ext = _vec(b"".join(_vec(n, 2) for n in names), 2)
@@ -32,7 +37,6 @@ def test_certificate_authorities_decode_to_der_names(root_ca, other_root_ca) -> 
     [
         b"",
         b"\x00",
-        b"\x00\x00",  # authorities<3..2^16-1>: an empty list is malformed
         b"\x00\x05\x00\x03ab",
         b"\x00\x02\x00\x00",
         b"\x00\x03\x00\x01\x30\xff",

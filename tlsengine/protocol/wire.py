@@ -147,8 +147,8 @@ def decode_certificate_authorities(data: bytes) -> list[bytes]:
     r = Reader(data, "certificate_authorities extension")
     names = Reader(r.vector(2), "certificate_authorities list")
     r.finish()
-    if names.done:  # authorities<3..2^16-1>: an empty list is malformed (section 4.2.4)
-        raise fatal("decode_error", "certificate_authorities is empty", error=DecodeError)
+    # authorities<3..2^16-1> makes an empty list malformed, but OpenSSL 3.0's
+    # ``s_server -no_ca_names`` sends exactly that: read it as "no CA names" (deviation).
     out: list[bytes] = []
     while not names.done:
         der = names.vector(2)
