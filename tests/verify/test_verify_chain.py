@@ -8,6 +8,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tlsengine.cli.pki import CA, generate_key
 from tlsengine.errors import CertificateVerificationError
@@ -255,3 +257,24 @@ def test_small_rsa_server_key_is_weak(pki, profile) -> None:
     assert rule_of(ServerVerifier(roots(pki["root"]), check_hostname=False), der(leaf), None) == (
         "weak-key"
     )
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_mutated_chains_end_in_verification_error(pki, data) -> None:
+    if "leaf_der" not in pki:  # one leaf for every example: hypothesis replays draws
+        pki["leaf_der"] = der(server_leaf(pki["root"]))[0]
+    raw = bytearray(pki["leaf_der"])
+    for _ in range(data.draw(st.integers(1, 4))):
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(raw)))
+    chain = [bytes(raw[:cut])]
+    name = data.draw(st.sampled_from(["localhost", "127.0.0.1", None]))
+    v = ServerVerifier(roots(pki["root"]), check_hostname=name is not None)
+    try:
+        v(chain, name)
+    except CertificateVerificationError as exc:
+        assert exc.rule

@@ -158,10 +158,12 @@ class ServerVerifier:
                 path = verifier.verify(chain[0], chain[1:])
             except VerificationError as exc:
                 raise _translate(exc, chain, when, server_name, self.profile) from None
+            except ValueError as exc:
+                raise _malformed(exc) from exc
             _check_leaf_key(chain[0])
             return path
-        # No name to check: path validation alone, via the client verifier which needs no
-        # subject. It applies the client EKU, so fall back to a hostname-free server check.
+        # No name to check: path validation alone, with one of the leaf's own names as the
+        # subject (the server verifier needs one; the client verifier would want clientAuth).
         return self._verify_without_name(builder, chain, when)
 
     def bind(self, server_name: str | None) -> Callable[[list[bytes]], None]:
@@ -181,6 +183,8 @@ class ServerVerifier:
             sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         except x509.ExtensionNotFound:
             sans = None
+        except ValueError as exc:  # duplicate or undecodable extensions
+            raise _malformed(exc) from exc
         subject: DNSName | IPAddress | None = None
         if sans is not None:
             ips = sans.get_values_for_type(x509.IPAddress)
@@ -200,8 +204,16 @@ class ServerVerifier:
             path = builder.build_server_verifier(subject).verify(leaf, chain[1:])
         except VerificationError as exc:
             raise _translate(exc, chain, when, None, self.profile) from None
+        except ValueError as exc:
+            raise _malformed(exc) from exc
         _check_leaf_key(leaf)
         return path
+
+
+def _malformed(exc: Exception) -> CertificateVerificationError:
+    return CertificateVerificationError(
+        f"the server's certificate chain cannot be processed: {exc}", rule="malformed"
+    )
 
 
 def _check_leaf_key(leaf: x509.Certificate) -> None:
