@@ -41,6 +41,10 @@ class ClientContext:
     ``cipher_suites`` / ``groups``: IANA names to offer, in preference order (None: the
     core's defaults, every TLS 1.3 suite and x25519, secp256r1, secp384r1, X25519MLKEM768).
 
+    ``renegotiation`` (``never``/``once``/``freely``) governs TLS 1.2 server-initiated
+    renegotiation; it is kept on the context for the TLS 1.2 core and has no effect on
+    TLS 1.3 connections, which cannot renegotiate.
+
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.

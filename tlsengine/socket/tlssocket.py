@@ -40,6 +40,9 @@ class TLSSocket:
     ``client_identity`` (what was sent), ``certificate_request``, ``selection`` (every
     candidate's verdict) and ``transcript`` (with ``trace=True``; never key material).
     Those stay readable after a failed handshake, which is when they matter most.
+
+    Like ``ssl.SSLSocket``, one TLSSocket is not safe for concurrent use by several threads
+    (one reader and one writer thread is not supported either: records share one state).
     """
 
     def __init__(
@@ -68,6 +71,14 @@ class TLSSocket:
         self._io_refs = 0
         self._failure: BaseException | None = None
         self.session_tickets: list[SessionTicketReceived] = []
+
+    def __repr__(self) -> str:
+        state = self._state_name() or "not started"
+        closed = " closed" if self._closed else ""
+        return (
+            f"<TLSSocket{closed} server_hostname={self.server_hostname!r} state={state} "
+            f"version={self.version()} fd={-1 if self._released else self._sock.fileno()}>"
+        )
 
     # ------------------------------------------------------------------ handshake
 
