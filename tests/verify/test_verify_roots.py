@@ -68,3 +68,14 @@ def test_system_roots_are_cached_and_nonempty() -> None:
     assert system_roots() is first
     assert load_roots() is first
     assert first.store is first.store
+
+
+def test_ssl_cert_file_overrides_the_system_bundle(tmp_path, cas, monkeypatch) -> None:
+    a, _ = cas
+    path = tmp_path / "only-a.pem"
+    path.write_bytes(cert_pem(a.certificate))
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    assert system_bundle_path() == str(path)
+    assert list(system_roots()) == [a.certificate]
+    monkeypatch.delenv("SSL_CERT_FILE")
+    assert len(system_roots()) > 10
