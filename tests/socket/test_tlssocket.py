@@ -82,13 +82,16 @@ def echo_once(tls: TLSSocket, payload: bytes = b"ping\n") -> bytes:
 @pytest.mark.parametrize("spec", KEY_TYPES)
 def test_cert_required_server_reports_our_subject(pki: PKI, spec: str) -> None:
     ident = pki.identities[spec]
-    with Peer(tls_echo(pki.server(ssl.CERT_REQUIRED))) as peer:
+    server = pki.server(ssl.CERT_REQUIRED)
+    reads = server_reads(server)
+    with Peer(tls_echo(server)) as peer:
         with pki.context(identities=[ident]).connect(peer.address, "localhost") as tls:
             assert echo_once(tls) == b"ping\n"
             assert tls.client_identity is ident
             assert tls.certificate_request is not None
             assert tls.selection is not None and tls.selection.identity is ident
         assert peer.last().subject == ident.subject
+    assert reads.count("CERTIFICATE") == 1 and reads.count("CERTIFICATE_VERIFY") == 1
 
 
 def test_cert_optional_with_and_without_identity(pki: PKI) -> None:
@@ -105,9 +108,23 @@ def test_cert_optional_with_and_without_identity(pki: PKI) -> None:
         assert peer.last().error is None
 
 
+def server_reads(ctx: ssl.SSLContext) -> list[str]:
+    """Handshake message names the stdlib server reads, via OpenSSL's message callback."""
+    names: list[str] = []
+
+    def on_message(conn, direction, version, ctype, mtype, data) -> None:  # type: ignore[no-untyped-def]
+        if direction == "read" and getattr(ctype, "name", "") == "HANDSHAKE":
+            names.append(getattr(mtype, "name", str(mtype)))
+
+    ctx._msg_callback = on_message  # type: ignore[attr-defined]
+    return names
+
+
 def test_cert_none_server_gets_no_certificate_message(pki: PKI) -> None:
     ident = pki.identities["p256"]
-    with Peer(tls_echo(pki.server(ssl.CERT_NONE))) as peer:
+    server = pki.server(ssl.CERT_NONE)
+    reads = server_reads(server)
+    with Peer(tls_echo(server)) as peer:
         ctx = pki.context(identities=[ident], trace=True)
         with ctx.connect(peer.address, "localhost") as tls:
             echo_once(tls)
@@ -117,6 +134,8 @@ def test_cert_none_server_gets_no_certificate_message(pki: PKI) -> None:
             assert "ClientHello" in sent and "Finished" in sent
             assert "Certificate" not in sent and "CertificateVerify" not in sent
         assert peer.last().subject is None
+    assert "CLIENT_HELLO" in reads and "FINISHED" in reads
+    assert "CERTIFICATE" not in reads and "CERTIFICATE_VERIFY" not in reads
 
 
 def test_cert_required_without_identity_is_rejected_with_reasons(pki: PKI) -> None:
