@@ -172,3 +172,9 @@ def test_request_is_frozen_and_comparable(pki):
     assert a == b
     with pytest.raises(AttributeError):
         a.version = "TLSv1.2"  # type: ignore[misc]
+
+
+def test_ca_name_with_string_tag_zero_is_a_decode_error() -> None:
+    """Found by fuzzing the protocol: cryptography raises KeyError for an ASN.1 tag of 0."""
+    with pytest.raises(DecodeError, match="does not parse as an X.501 Name"):
+        name_from_der(bytes.fromhex("300d310b3009060355040300024142"))

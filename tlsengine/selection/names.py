@@ -95,8 +95,8 @@ def name_from_der(der: bytes) -> x509.Name:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # odd-length country codes exist in the wild
             return x509.load_der_x509_crl(crl).issuer
-    except ValueError as exc:
-        raise DecodeError(f"CA name does not parse as an X.501 Name: {exc}") from None
+    except (ValueError, KeyError) as exc:  # cryptography 48 raises KeyError for string tag 0
+        raise DecodeError(f"CA name does not parse as an X.501 Name: {exc!r}") from None
 
 
 __all__ = ["NameKey", "der_of", "name_from_der", "name_key", "names_match", "prepare"]
