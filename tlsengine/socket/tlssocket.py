@@ -29,8 +29,10 @@ from ..protocol.events import (
 
 #: Bytes asked of the kernel per recv: big reads keep the per-record overhead low.
 RECV_SIZE = 256 * 1024
-#: Plaintext handed to the core per encryption batch: bounds memory for huge sendall().
-SEND_BATCH = 1024 * 1024
+#: Plaintext sealed per batch before writing it. Small enough that the kernel sends one
+#: batch while we encrypt the next (1 MiB batches measured ~20% slower on upload), large
+#: enough to amortise the per-call overhead; also bounds memory for huge sendall().
+SEND_BATCH = 128 * 1024
 
 
 class TLSSocket:
