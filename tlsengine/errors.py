@@ -43,6 +43,10 @@ class UnsupportedKeyError(IdentityError):
 class TLSError(TLSEngineError):
     """A TLS connection failed."""
 
+    #: The fatal alert the connection owes the peer for this failure; ``None`` lets the
+    #: connection derive one from the error's type. Set by the code that detects the fault.
+    send_alert: str | None = None
+
 
 class HandshakeError(TLSError):
     """The handshake could not complete; ``state`` names where it stopped."""

@@ -313,7 +313,7 @@ class ClientConnection(TLS13Handshake):
             isinstance(exc, ClientCertificateRejected) and exc.alert is not None
         ):
             return  # the peer already ended it
-        alert = getattr(exc, "send_alert", None)
+        alert = exc.send_alert
         if alert is None:
             if isinstance(exc, DecodeError):
                 alert = "decode_error"

@@ -39,7 +39,7 @@ _X25519_LEN = 32
 
 def _bad_share(group: str, why: str) -> HandshakeError:
     err = HandshakeError(f"server key_share for {group} is invalid: {why}")
-    err.send_alert = "illegal_parameter"  # type: ignore[attr-defined]
+    err.send_alert = "illegal_parameter"
     return err
 
 

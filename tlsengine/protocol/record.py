@@ -45,8 +45,14 @@ def fatal(
     alert: str, message: str, *, state: str | None = None, error: type[TLSError] = HandshakeError
 ) -> TLSError:
     """An error that tells the connection which fatal alert to queue before raising it."""
-    exc = error(message, state=state) if error in (HandshakeError, DecodeError) else error(message)  # type: ignore[call-arg]
-    exc.send_alert = alert  # type: ignore[attr-defined]
+    exc: TLSError
+    if error is HandshakeError:
+        exc = HandshakeError(message, state=state)
+    elif error is DecodeError:
+        exc = DecodeError(message, state=state)
+    else:  # the other TLS errors carry no state
+        exc = error(message)
+    exc.send_alert = alert
     return exc
 
 

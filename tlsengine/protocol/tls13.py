@@ -626,7 +626,7 @@ class TLS13Handshake:
             try:
                 self.config.verify_chain(list(self.peer_certificates))
             except CertificateVerificationError as exc:
-                exc.send_alert = _verification_alert(exc)  # type: ignore[attr-defined]
+                exc.send_alert = _verification_alert(exc)
                 raise
             except TLSError:
                 raise
