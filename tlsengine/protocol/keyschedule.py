@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
+# One shared (stateless) algorithm instance per hash: building them costs more than HMAC.
+_ALGORITHMS: dict[str, hashes.HashAlgorithm] = {name: cls() for name, cls in _HASHES.items()}
+# Read from the instances: on the classes `digest_size` is, to a type checker, a property.
+_SIZES: dict[str, int] = {name: alg.digest_size for name, alg in _ALGORITHMS.items()}
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class CipherSuite:
 
     @property
     def hash_length(self) -> int:
-        return _HASHES[self.hash_name].digest_size
+        return _SIZES[self.hash_name]
 
     def hash_algorithm(self) -> hashes.HashAlgorithm:
         return _HASHES[self.hash_name]()
@@ -57,11 +61,6 @@ CIPHER_SUITES: dict[str, CipherSuite] = {
 }
 
 
-# One shared (stateless) algorithm instance per hash: building them costs more than HMAC.
-_ALGORITHMS: dict[str, hashes.HashAlgorithm] = {name: cls() for name, cls in _HASHES.items()}
-_SIZES: dict[str, int] = {name: cls.digest_size for name, cls in _HASHES.items()}
-
-
 def _hmac(hash_name: str, key: bytes, data: bytes) -> bytes:
     h = hmac.HMAC(key, _ALGORITHMS[hash_name])
     h.update(data)
@@ -70,7 +69,7 @@ def _hmac(hash_name: str, key: bytes, data: bytes) -> bytes:
 
 def hkdf_extract(hash_name: str, salt: bytes, ikm: bytes) -> bytes:
     """HKDF-Extract (RFC 5869); an empty salt means HashLen zero bytes."""
-    size = _HASHES[hash_name].digest_size
+    size = _SIZES[hash_name]
     return _hmac(hash_name, salt or bytes(size), ikm or bytes(size))
 
 
@@ -96,9 +95,7 @@ def hkdf_expand_label(
 
 def derive_secret(hash_name: str, secret: bytes, label: bytes, transcript_hash: bytes) -> bytes:
     """Derive-Secret(Secret, Label, Messages), given the transcript hash already computed."""
-    return hkdf_expand_label(
-        hash_name, secret, label, transcript_hash, _HASHES[hash_name].digest_size
-    )
+    return hkdf_expand_label(hash_name, secret, label, transcript_hash, _SIZES[hash_name])
 
 
 def transcript_digest(hash_name: str, data: bytes = b"") -> bytes:
@@ -117,14 +114,14 @@ def traffic_keys(suite: CipherSuite, secret: bytes) -> tuple[bytes, bytes]:
 
 def finished_verify_data(hash_name: str, base_key: bytes, transcript_hash: bytes) -> bytes:
     """Finished.verify_data (RFC 8446 section 4.4.4)."""
-    size = _HASHES[hash_name].digest_size
+    size = _SIZES[hash_name]
     finished_key = hkdf_expand_label(hash_name, base_key, b"finished", b"", size)
     return _hmac(hash_name, finished_key, transcript_hash)
 
 
 def next_traffic_secret(hash_name: str, secret: bytes) -> bytes:
     """application_traffic_secret_N+1 after a KeyUpdate (RFC 8446 section 7.2)."""
-    size = _HASHES[hash_name].digest_size
+    size = _SIZES[hash_name]
     return hkdf_expand_label(hash_name, secret, b"traffic upd", b"", size)
 
 

@@ -10,7 +10,7 @@ tlslite-ng decoder is wrapped so a malformed message ends in ``DecodeError``, ne
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from tlslite.utils.codec import Parser
 
@@ -58,7 +58,14 @@ EXT_POST_HANDSHAKE_AUTH = 49
 EXT_SIGNATURE_ALGORITHMS = 13
 EXT_SIGNATURE_ALGORITHMS_CERT = 50
 
-T = TypeVar("T")
+
+class _Parsable(Protocol):
+    """A tlslite-ng message class: ``parse`` fills the instance from a Parser and returns it."""
+
+    def parse(self, parser: Parser) -> Self: ...
+
+
+T = TypeVar("T", bound=_Parsable)
 
 
 class Reader:
@@ -104,7 +111,7 @@ def decode(factory: Callable[[], T], raw: bytes, what: str) -> T:
     """Parse a full handshake message (header included) with a tlslite-ng class."""
     try:
         parser = Parser(bytearray(raw[1:]))
-        message = factory().parse(parser)  # type: ignore[attr-defined]
+        message = factory().parse(parser)
         if parser.getRemainingLength():
             raise ValueError("trailing bytes after the message")
         return message
