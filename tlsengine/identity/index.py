@@ -15,7 +15,6 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtensionOID
 
 from .model import Identity
 
@@ -161,10 +160,11 @@ class _CertFacts:
         eku: tuple[str, ...] | None = None
         digital_signature: bool | None = None
         for ext in _extensions(cert):
-            if ext.oid == ExtensionOID.EXTENDED_KEY_USAGE:
-                eku = tuple(oid.dotted_string for oid in ext.value)
-            elif ext.oid == ExtensionOID.KEY_USAGE:
-                digital_signature = ext.value.digital_signature
+            value = ext.value
+            if isinstance(value, x509.ExtendedKeyUsage):
+                eku = tuple(oid.dotted_string for oid in value)
+            elif isinstance(value, x509.KeyUsage):
+                digital_signature = value.digital_signature
         return cls(
             subject=subject,
             issuer=issuer,

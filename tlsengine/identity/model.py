@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NoReturn
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from ..errors import UnsupportedKeyError
 
@@ -49,12 +50,20 @@ def key_type_of(key: object) -> KeyType:
     )
 
 
-def public_key_der(key: object) -> bytes:
+def public_key_der(key: PrivateKey | PublicKeyTypes) -> bytes:
     """SubjectPublicKeyInfo DER of a private or public key, used to pair keys with certs."""
-    pub = key.public_key() if hasattr(key, "private_bytes") else key  # type: ignore[union-attr]
-    return pub.public_bytes(  # type: ignore[union-attr]
+    pub = key.public_key() if isinstance(key, PrivateKey) else key
+    return pub.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+def private_key_of(key: object) -> PrivateKey:
+    """``key`` as a private key TLS client auth can sign with, else UnsupportedKeyError."""
+    key_type_of(key)  # refuses unusable algorithms and curves with an actionable message
+    if not isinstance(key, PrivateKey):
+        raise UnsupportedKeyError(f"a {type(key).__name__.lstrip('_')} is not a private key")
+    return key
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +130,7 @@ class Identity:
     def __hash__(self) -> int:
         return hash((self.fingerprint, self.alias))
 
-    def __reduce__(self) -> object:  # never let pickle carry the key to disk
+    def __reduce__(self) -> NoReturn:  # never let pickle carry the key to disk
         raise TypeError("Identity objects hold a private key and cannot be pickled")
 
 

@@ -27,7 +27,7 @@ from ..errors import (
     UnsupportedKeyError,
 )
 from . import der, pbe
-from .model import Identity, PrivateKey, key_type_of, public_key_der
+from .model import Identity, PrivateKey, private_key_of, public_key_der
 from .sources import Source, read_source
 
 DATA = "1.2.840.113549.1.7.1"
@@ -264,11 +264,11 @@ class _Walker:
                 raise self.bad_password("private key") from None
             raise PKCS12FormatError("private key bag: PKCS#8 PrivateKeyInfo is malformed") from None
         try:
-            key_type_of(key)
+            usable = private_key_of(key)
         except UnsupportedKeyError as exc:
             self.unsupported.append(exc)
             return
-        self.keys.append(_KeyEntry(key, local_id, name))  # type: ignore[arg-type]
+        self.keys.append(_KeyEntry(usable, local_id, name))
 
     def add_cert(self, value: der.Node, local_id: bytes | None, name: str | None) -> None:
         cert_type, body = value.sequence("CertBag", 2, 2)

@@ -162,6 +162,7 @@ class IdentityStore:
     def pin(self, host: str, identity_or_fingerprint: Identity | str) -> None:
         """Always prefer this identity for ``host`` (alias or fingerprint accepted)."""
         name = _normalise_host(host)
+        fingerprint: str | None
         if isinstance(identity_or_fingerprint, Identity):
             fingerprint = identity_or_fingerprint.fingerprint
         elif isinstance(identity_or_fingerprint, str):
