@@ -13,7 +13,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, cast
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -33,6 +33,37 @@ RECV_SIZE = 256 * 1024
 #: batch while we encrypt the next (1 MiB batches measured ~20% slower on upload), large
 #: enough to amortise the per-call overhead; also bounds memory for huge sendall().
 SEND_BATCH = 128 * 1024
+
+
+class _BufferedPair(io.BufferedRWPair):
+    """A read-write buffer over one SocketIO. Unlike a bare ``BufferedRWPair`` it has the
+    ``name`` a buffer under ``TextIOWrapper`` is expected to have (its raw stream's)."""
+
+    def __init__(self, raw: socket.SocketIO, size: int) -> None:
+        super().__init__(raw, raw, size)
+        self._raw = raw
+
+    @property
+    def name(self) -> Any:
+        return self._raw.name
+
+
+_Buffer = _BufferedPair | io.BufferedReader | io.BufferedWriter
+
+
+class _TextStream(io.TextIOWrapper):
+    """``makefile``'s text stream, which reports the mode it was opened with, as
+    ``socket.makefile``'s does."""
+
+    def __init__(
+        self, buffer: _Buffer, mode: str, encoding: str, errors: str | None, newline: str | None
+    ) -> None:
+        super().__init__(buffer, encoding, errors, newline)
+        self._open_mode = mode
+
+    @property
+    def mode(self) -> str:
+        return self._open_mode
 
 
 class TLSSocket:
@@ -244,8 +275,10 @@ class TLSSocket:
             raise TLSError(f"invalid makefile mode {mode!r} (only r, w, b allowed)")
         writing = "w" in mode
         reading = "r" in mode or not writing
-        rawmode = ("r" if reading else "") + ("w" if writing else "")
-        raw = socket.SocketIO(self, rawmode)  # type: ignore[arg-type]
+        rawmode: Literal["r", "w", "rw"] = "rw" if reading and writing else "r" if reading else "w"
+        # SocketIO only calls recv_into, send, fileno and _decref_socketios on its socket,
+        # all of which TLSSocket has (as ssl.SSLSocket does): it stands in for a socket here.
+        raw = socket.SocketIO(cast(socket.socket, self), rawmode)
         self._io_refs += 1
         size = io.DEFAULT_BUFFER_SIZE if buffering is None or buffering < 0 else buffering
         binary = "b" in mode
@@ -253,18 +286,16 @@ class TLSSocket:
             if not binary:
                 raise TLSError("unbuffered makefile streams must be binary")
             return raw
-        buffer: io.BufferedIOBase
+        buffer: _Buffer
         if reading and writing:
-            buffer = io.BufferedRWPair(raw, raw, size)  # type: ignore[arg-type]
+            buffer = _BufferedPair(raw, size)
         elif reading:
-            buffer = io.BufferedReader(raw, size)  # type: ignore[arg-type]
+            buffer = io.BufferedReader(raw, size)
         else:
-            buffer = io.BufferedWriter(raw, size)  # type: ignore[arg-type]
+            buffer = io.BufferedWriter(raw, size)
         if binary:
             return buffer
-        text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline)
-        text.mode = mode  # type: ignore[misc]
-        return text
+        return _TextStream(buffer, mode, io.text_encoding(encoding), errors, newline)
 
     def _decref_socketios(self) -> None:
         if self._io_refs > 0:
