@@ -21,6 +21,12 @@ from .schemes import CERTIFICATE_TYPE_CODES, CERTIFICATE_TYPES, scheme_code, sch
 VERSIONS = ("TLSv1.2", "TLSv1.3")
 
 SchemeInput = str | int | tuple[int, int]
+CANameInput = x509.Name | bytes | bytearray | memoryview
+#: A mapping or pairs of (dotted OID, ObjectIdentifier or OID DER) -> DER extension value.
+OidFiltersInput = (
+    Mapping[Any, bytes | bytearray | memoryview]
+    | Iterable[tuple[Any, bytes | bytearray | memoryview]]
+)
 
 
 def _scheme(value: SchemeInput) -> str:
@@ -57,7 +63,7 @@ def _certificate_type(value: str | int) -> str:
     )
 
 
-def _ca_name(value: x509.Name | bytes | bytearray | memoryview) -> tuple[x509.Name, bytes]:
+def _ca_name(value: CANameInput) -> tuple[x509.Name, bytes]:
     if isinstance(value, x509.Name):
         return value, der_of(value)
     if isinstance(value, bytes | bytearray | memoryview):
@@ -83,7 +89,7 @@ def _oid_filters(value: Any) -> tuple[tuple[str, bytes], ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, init=False)
 class CertificateRequestInfo:
     """A server's CertificateRequest, decoded (RFC 8446 4.3.2 / RFC 5246 7.4.4).
 
@@ -96,6 +102,9 @@ class CertificateRequestInfo:
     ``oid_filters`` (TLS 1.3, RFC 8446 4.2.5) accepts a mapping or pairs of (dotted OID or
     ObjectIdentifier, DER of the extension value) and is stored as a tuple of pairs; an empty
     value asks only that the extension be present.
+
+    The keyword constructor takes the loose inputs above; the attributes always hold the
+    normalised form their annotations name.
     """
 
     version: str
@@ -109,37 +118,54 @@ class CertificateRequestInfo:
     server_name: str | None = None
     certificate_authorities_der: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if self.version not in VERSIONS:
-            raise DecodeError(f"version must be 'TLSv1.2' or 'TLSv1.3', not {self.version!r}")
-        names, ders = [], []
-        for value in self.certificate_authorities or ():
+    def __init__(
+        self,
+        *,
+        version: str,
+        certificate_authorities: Iterable[CANameInput] | None = (),
+        signature_schemes: Iterable[SchemeInput] | None = (),
+        signature_schemes_cert: Iterable[SchemeInput] | None = None,
+        certificate_types: Iterable[str | int] | None = None,
+        oid_filters: OidFiltersInput | None = (),
+        context: bytes | bytearray | memoryview = b"",
+        post_handshake: bool = False,
+        server_name: str | None = None,
+        certificate_authorities_der: Sequence[bytes | bytearray | memoryview] = (),
+    ) -> None:
+        if version not in VERSIONS:
+            raise DecodeError(f"version must be 'TLSv1.2' or 'TLSv1.3', not {version!r}")
+        names: list[x509.Name] = []
+        ders: list[bytes] = []
+        for value in certificate_authorities or ():
             name, der = _ca_name(value)
             names.append(name)
             ders.append(der)
-        if self.certificate_authorities_der and len(self.certificate_authorities_der) == len(ders):
-            ders = [bytes(d) for d in self.certificate_authorities_der]
-        types = self.certificate_types
-        if types is not None and self.version == "TLSv1.3":
+        if certificate_authorities_der and len(certificate_authorities_der) == len(ders):
+            ders = [bytes(d) for d in certificate_authorities_der]
+        if certificate_types is not None and version == "TLSv1.3":
             raise DecodeError("certificate_types exist only in TLS 1.2 CertificateRequests")
-        if self.oid_filters and self.version == "TLSv1.2":
+        if oid_filters and version == "TLSv1.2":
             raise DecodeError("oid_filters exist only in TLS 1.3 CertificateRequests")
-        if self.server_name is not None and not isinstance(self.server_name, str):
-            raise DecodeError(f"server_name must be a str or None, not {self.server_name!r}")
-        if not isinstance(self.context, bytes | bytearray | memoryview):
+        if server_name is not None and not isinstance(server_name, str):
+            raise DecodeError(f"server_name must be a str or None, not {server_name!r}")
+        if not isinstance(context, bytes | bytearray | memoryview):
             raise DecodeError("context must be bytes (the TLS 1.3 certificate_request_context)")
-        fixed = {
+        fixed: dict[str, object] = {
+            "version": version,
             "certificate_authorities": tuple(names),
             "certificate_authorities_der": tuple(ders),
-            "signature_schemes": _schemes(self.signature_schemes) or (),
-            "signature_schemes_cert": _schemes(self.signature_schemes_cert),
-            "certificate_types": None if types is None else tuple(map(_certificate_type, types)),
-            "oid_filters": _oid_filters(self.oid_filters or ()),
-            "context": bytes(self.context),
-            "post_handshake": bool(self.post_handshake),
+            "signature_schemes": _schemes(signature_schemes) or (),
+            "signature_schemes_cert": _schemes(signature_schemes_cert),
+            "certificate_types": None
+            if certificate_types is None
+            else tuple(map(_certificate_type, certificate_types)),
+            "oid_filters": _oid_filters(oid_filters or ()),
+            "context": bytes(context),
+            "post_handshake": bool(post_handshake),
+            "server_name": server_name,
         }
-        for key, value in fixed.items():
-            object.__setattr__(self, key, value)
+        for key, normalised in fixed.items():  # frozen: set once, here
+            object.__setattr__(self, key, normalised)
 
     @classmethod
     def from_tls13(

@@ -410,7 +410,10 @@ class _Judge:
         if winner is None or winner_key is None:
             return "Passed every filter, but no identity was sent."
         name = repr(winner.alias)
-        if self.callback_note.get(self._position(winner)) == "chosen-by-callback":
+        winner_position = self._position(winner)
+        if winner_position is not None and (
+            self.callback_note.get(winner_position) == "chosen-by-callback"
+        ):
             return f"Not sent: the selection callback chose {name} instead."
         phrases = (
             f"{name} is pinned for this server",
