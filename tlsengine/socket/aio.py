@@ -8,7 +8,7 @@ encrypts on ``write`` and honours the transport's flow control in ``drain``.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from ..errors import HandshakeError, TLSEngineError, TLSError, TLSTimeout
 from ..protocol.events import ConnectionClosed, DataReceived
@@ -29,10 +29,11 @@ class _TLSProtocol(asyncio.Protocol):
         self.handshake: asyncio.Future[None] = loop.create_future()
         self._can_write = asyncio.Event()
         self._can_write.set()
-        self.failure: BaseException | None = None
+        self.failure: TLSEngineError | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # create_connection gives stream protocols a full Transport (write, is_closing).
+        self.transport = cast(asyncio.Transport, transport)
         try:
             self.conn.start_handshake()
         except TLSEngineError as exc:
@@ -93,7 +94,7 @@ class _TLSProtocol(asyncio.Protocol):
         if out and self.transport is not None and not self.transport.is_closing():
             self.transport.write(out)
 
-    def _fail(self, exc: BaseException) -> None:
+    def _fail(self, exc: TLSEngineError) -> None:
         self.failure = exc
         if not self.handshake.done():
             self.handshake.set_exception(exc)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import CertificateVerificationError, TLSError
 from ..identity.model import Identity
-from ..verify.chain import PROFILES, ServerVerifier
+from ..verify.chain import PROFILES, Profile, ServerVerifier
 from ..verify.roots import TrustRoots, load_roots
 from .tlssocket import TLSSocket
 
@@ -65,7 +65,7 @@ class ClientContext:
         post_handshake_auth: bool = True,
         renegotiation: str = "once",
         trace: bool = False,
-        verify_profile: str = "webpki",
+        verify_profile: Profile = "webpki",
         cipher_suites: Sequence[str] | None = None,
         groups: Sequence[str] | None = None,
     ) -> None:
@@ -99,7 +99,7 @@ class ClientContext:
         self.post_handshake_auth = bool(post_handshake_auth)
         self.renegotiation = renegotiation
         self.trace = bool(trace)
-        self.verify_profile = verify_profile
+        self.verify_profile: Profile = verify_profile
         self.cipher_suites = _check_names(
             cipher_suites, "cipher_suites", "keyschedule", "CIPHER_SUITES"
         )
@@ -196,7 +196,7 @@ class ClientContext:
             verifier = ServerVerifier(
                 roots,
                 check_hostname=self.check_hostname,
-                profile=self.verify_profile,  # type: ignore[arg-type]
+                profile=self.verify_profile,
             )
             self._verifier = verifier
         return verifier
