@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import IdentityError
 from ..identity.model import Identity
@@ -51,11 +52,11 @@ def identity_json(identity: Identity) -> dict[str, Any]:
 
 
 def _key_detail(identity: Identity) -> str:
-    key = identity.private_key
-    if identity.key_type == "rsa":
-        return f"RSA {key.key_size}"  # type: ignore[union-attr]
-    if identity.key_type == "ec":
-        return f"EC {key.curve.name}"  # type: ignore[union-attr]
+    key = identity.private_key  # key_type is derived from it, so the two always agree
+    if isinstance(key, rsa.RSAPrivateKey):
+        return f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return f"EC {key.curve.name}"
     return identity.key_type.capitalize()
 
 

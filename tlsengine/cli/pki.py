@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -20,13 +20,19 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ..identity.model import Identity, PrivateKey
 
 KEY_SPECS = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384", "p521", "ed25519", "ed448")
+#: The digests this PKI signs with (None for EdDSA keys, which hash internally).
+SigningHash = hashes.SHA256 | hashes.SHA384 | hashes.SHA512
 
 
 def generate_key(spec: str = "p256") -> PrivateKey:
     """A fresh private key; ``spec`` is one of KEY_SPECS."""
     if spec.startswith("rsa"):
         return rsa.generate_private_key(public_exponent=65537, key_size=int(spec[3:]))
-    curves = {"p256": ec.SECP256R1, "p384": ec.SECP384R1, "p521": ec.SECP521R1}
+    curves: dict[str, Callable[[], ec.EllipticCurve]] = {
+        "p256": ec.SECP256R1,
+        "p384": ec.SECP384R1,
+        "p521": ec.SECP521R1,
+    }
     if spec in curves:
         return ec.generate_private_key(curves[spec]())
     if spec == "ed25519":
@@ -36,7 +42,7 @@ def generate_key(spec: str = "p256") -> PrivateKey:
     raise ValueError(f"unknown key spec {spec!r}; pick one of {', '.join(KEY_SPECS)}")
 
 
-def _hash_for(key: PrivateKey) -> hashes.HashAlgorithm | None:
+def _hash_for(key: PrivateKey) -> SigningHash | None:
     if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
         return None
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size > 256:

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         tls = ctx.wrap_socket(
             raw, server_hostname=args.servername or host, do_handshake_on_connect=False
         )
-        outcome, error = "accepted", None
+        outcome = "accepted"
+        error: TLSEngineError | OSError | None = None
         try:
             tls.do_handshake()
             if tls.certificate_request is not None:
