@@ -22,6 +22,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ..identity.model import private_key_of
 from .server import TestServer
 
 
@@ -38,7 +39,7 @@ def main() -> int:
         for name, spec in config["servers"].items():
             server = TestServer(
                 chain,
-                key,  # type: ignore[arg-type]
+                private_key_of(key),
                 request_client_cert=spec.get("request_client_cert", False),
                 require_client_cert=spec.get("require_client_cert", False),
                 ca_names=_certs(spec.get("ca_names", [])) or None,

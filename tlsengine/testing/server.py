@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -160,11 +160,16 @@ def _oid_filters_extension(filters: Sequence[OidFilter]) -> TLSExtension:
 # --------------------------------------------------------------------------- ML-KEM
 
 
+_PublicKeyClass = type[mlkem.MLKEM768PublicKey] | type[mlkem.MLKEM1024PublicKey]
+_PrivateKeyClass = type[mlkem.MLKEM768PrivateKey] | type[mlkem.MLKEM1024PrivateKey]
+
+
 class _MLKEM768:
     """The slice of kyber-py's ``ML_KEM_768`` API tlslite-ng calls, on `cryptography`."""
 
-    public_key = mlkem.MLKEM768PublicKey
-    private_key = mlkem.MLKEM768PrivateKey
+    # Typed for both sizes: _MLKEM1024 swaps in the ML-KEM-1024 classes.
+    public_key: ClassVar[_PublicKeyClass] = mlkem.MLKEM768PublicKey
+    private_key: ClassVar[_PrivateKeyClass] = mlkem.MLKEM768PrivateKey
 
     @classmethod
     def keygen(cls) -> tuple[bytes, Any]:
@@ -181,8 +186,8 @@ class _MLKEM768:
 
 
 class _MLKEM1024(_MLKEM768):
-    public_key = mlkem.MLKEM1024PublicKey  # type: ignore[assignment]
-    private_key = mlkem.MLKEM1024PrivateKey  # type: ignore[assignment]
+    public_key = mlkem.MLKEM1024PublicKey
+    private_key = mlkem.MLKEM1024PrivateKey
 
 
 _mlkem_lock = threading.Lock()
@@ -195,8 +200,8 @@ def enable_mlkem() -> None:
     with _mlkem_lock:
         if getattr(keyexchange, "ML_KEM_AVAILABLE", False):
             return
-        keyexchange.ML_KEM_768 = _MLKEM768  # type: ignore[attr-defined]
-        keyexchange.ML_KEM_1024 = _MLKEM1024  # type: ignore[attr-defined]
+        keyexchange.ML_KEM_768 = _MLKEM768
+        keyexchange.ML_KEM_1024 = _MLKEM1024
         for group in _MLKEM_GROUPS:
             if group not in handshakesettings.ALL_CURVE_NAMES:
                 handshakesettings.ALL_CURVE_NAMES.append(group)
@@ -252,7 +257,7 @@ class _Connection(TLSConnection):
             share = msg.getExtension(ExtensionType.key_share)
             if share is not None and getattr(share, "server_share", None) is not None:
                 self._record.group = _group_name(share.server_share.group)
-        elif isinstance(msg, ServerKeyExchange) and getattr(msg, "named_curve", 0):
+        elif isinstance(msg, ServerKeyExchange) and getattr(msg, "named_curve", None):
             self._record.group = _group_name(msg.named_curve)
 
     def _queue_message(self, msg: Any) -> None:

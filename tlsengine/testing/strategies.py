@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import strategies as st
 
-from ..cli.pki import CA, generate_key
+from ..cli.pki import CA, SigningHash, generate_key
 from ..identity.model import Identity, PrivateKey
 from ..selection.request import CertificateRequestInfo
 
@@ -167,6 +167,8 @@ def _without_key_usage(ca: CA, cert: x509.Certificate, key: PrivateKey) -> x509.
         if not isinstance(ext.value, x509.KeyUsage):
             builder = builder.add_extension(ext.value, ext.critical)
     algorithm = cert.signature_hash_algorithm
+    if algorithm is not None and not isinstance(algorithm, SigningHash):
+        raise ValueError(f"cannot re-issue a certificate signed with {algorithm.name}")
     return builder.sign(ca.key, algorithm)
 
 
@@ -221,13 +223,16 @@ def certificate_request_infos(
     schemes_cert = draw(
         st.none() | st.lists(st.sampled_from(REQUEST_SCHEMES), unique=True, max_size=8)
     )
-    kw: dict[str, object] = {}
+    certificate_types: list[str] | None = None
+    oid_filters: list[tuple[str, bytes]] = []
+    context = b""
+    post_handshake = False
     if version == "TLSv1.2":
-        kw["certificate_types"] = draw(
+        certificate_types = draw(
             st.none() | st.lists(st.sampled_from(CERTIFICATE_TYPES), unique=True, min_size=1)
         )
     else:
-        kw["oid_filters"] = draw(
+        oid_filters = draw(
             st.just([])
             | st.lists(
                 st.sampled_from(
@@ -242,15 +247,18 @@ def certificate_request_infos(
                 max_size=2,
             )
         )
-        kw["context"] = draw(st.binary(max_size=8))
-        kw["post_handshake"] = draw(st.booleans())
+        context = draw(st.binary(max_size=8))
+        post_handshake = draw(st.booleans())
     return CertificateRequestInfo(
         version=version,
         certificate_authorities=names,
         signature_schemes=schemes,
         signature_schemes_cert=schemes_cert,
+        certificate_types=certificate_types,
+        oid_filters=oid_filters,
+        context=context,
+        post_handshake=post_handshake,
         server_name=draw(st.sampled_from(SERVER_NAMES)),
-        **kw,
     )
 
 
