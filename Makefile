@@ -20,6 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check tlsengine tests bench
 	$(BIN)/ruff format --check tlsengine tests bench
+	$(BIN)/mypy tlsengine
 
 test: lint
 	$(BIN)/python -m pytest -q
