@@ -11,7 +11,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tlsengine.errors import HandshakeError, TLSError
+from tlsengine.errors import (
+    AlertReceived,
+    ClientCertificateRejected,
+    HandshakeError,
+    TLSError,
+)
 from tlsengine.protocol import ClientConfig, ClientConnection, ConnectionClosed
 
 from .flight import SIMPLE_REQUEST, Server, certificate_request, encode_handshake, ext, vec
@@ -28,6 +33,54 @@ def _connected(server_material, identity, *, request=None, **config):
 
 
 # --------------------------------------------------------------------------- defects
+
+
+PLAIN_CLOSE_NOTIFY = b"\x15\x03\x03\x00\x02\x01\x00"
+PLAIN_CERTIFICATE_REQUIRED = b"\x15\x03\x03\x00\x02\x02\x74"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="audit: plaintext alert records are accepted after the keys changed "
+    "(connection.py _process_record only refuses plaintext handshake records), so anyone "
+    "who can inject TCP segments forges close_notify: an unauthenticated truncation",
+)
+def test_plaintext_close_notify_after_handshake_is_refused(server_material, client_identity):
+    conn, _ = _connected(server_material, client_identity)
+    with pytest.raises(TLSError) as info:
+        events = conn.receive_data(PLAIN_CLOSE_NOTIFY)
+        assert not any(isinstance(e, ConnectionClosed) for e in events), "forged EOF accepted"
+    assert getattr(info.value, "send_alert", None) == "unexpected_message"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="audit: a forged plaintext certificate_required alert after our Finished is "
+    "reported as ClientCertificateRejected (the server never said so; nothing authenticated it)",
+)
+def test_plaintext_rejection_alert_is_not_a_client_certificate_rejection(
+    server_material, client_identity
+):
+    conn, _ = _connected(server_material, client_identity, request=SIMPLE_REQUEST)
+    assert conn.client_identity is client_identity
+    with pytest.raises(TLSError) as info:
+        conn.receive_data(PLAIN_CERTIFICATE_REQUIRED)
+    assert not isinstance(info.value, ClientCertificateRejected)
+    assert not isinstance(info.value, AlertReceived)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="audit: every NewSessionTicket is kept forever (tls13._handle_new_session_ticket "
+    "appends to session_tickets without bound): a server can grow client memory at will",
+)
+def test_session_tickets_are_bounded(server_material, client_identity):
+    conn, server = _connected(server_material, client_identity)
+    ticket = encode_handshake(
+        4, (60).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"t" * 32, 2) + vec(b"", 2)
+    )
+    conn.receive_data(b"".join(server.app(22, ticket) for _ in range(500)))
+    assert len(conn.session_tickets) <= 16
 
 
 @pytest.mark.xfail(
