@@ -50,3 +50,21 @@ def test_bad_argument_types_are_tls_errors(kwargs):
 def test_non_identity_iterables_are_refused(identities):
     with pytest.raises(TLSEngineError):
         ClientContext(identities=identities)
+
+
+def test_secure_defaults():
+    """Verification and hostname checks are on unless switched off explicitly."""
+    import socket
+
+    from tlsengine.errors import CertificateVerificationError
+
+    context = ClientContext(identities=[])
+    assert context.verify and context.check_hostname
+    assert context.verify_profile == "webpki"
+    a, b = socket.socketpair()
+    try:
+        with pytest.raises(CertificateVerificationError):
+            context.wrap_socket(a)  # no server_hostname while check_hostname is on
+    finally:
+        a.close()
+        b.close()

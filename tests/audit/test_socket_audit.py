@@ -95,3 +95,30 @@ def test_bytes_server_hostname_is_not_an_internal_error():
         assert "internal error" not in str(info.value)
     finally:
         b.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="audit: after a failed chain verification TLSSocket.getpeercert() still returns the "
+    "parsed dict of the rejected certificate (as if verified) and get_verified_chain() returns "
+    "the unverified chain (tlssocket.py getpeercert/get_verified_chain)",
+)
+def test_rejected_server_certificate_is_not_reported_as_verified(server_material, other_root_ca):
+    from tlsengine.errors import CertificateVerificationError, TLSError
+
+    chain, key = server_material
+    peer = SocketPeer(Server(chain, key), lambda sock, server: time.sleep(0.2))
+    context = ClientContext(cadata=cert_pem(other_root_ca.certificate), identities=[])
+    raw = socket.create_connection(peer.address, timeout=5)
+    tls = context.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
+    try:
+        with pytest.raises(CertificateVerificationError):
+            tls.do_handshake()
+        try:
+            cert = tls.getpeercert()
+        except TLSError:
+            cert = None
+        assert (cert or None, tls.get_verified_chain()) == (None, [])
+    finally:
+        tls.close()
+        peer.close()
