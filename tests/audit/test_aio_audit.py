@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from tlsengine import ClientContext
 from tlsengine.socket.aio import open_connection
 from tlsengine.testing import cert_pem
@@ -14,11 +12,6 @@ from tlsengine.testing import cert_pem
 from .flight import Server, SocketPeer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: aio._TLSProtocol feeds the StreamReader without flow control (no "
-    "set_transport/pause_reading), so an unread stream buffers whatever the server sends",
-)
 def test_unread_stream_applies_back_pressure(server_material, root_ca):
     chain, key = server_material
     block = b"x" * 16384

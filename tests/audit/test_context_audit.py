@@ -8,20 +8,11 @@ from tlsengine import ClientContext
 from tlsengine.errors import TLSEngineError
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: context._check_alpn calls bytes(name) on non-str items, so alpn_protocols=[3] "
-    "becomes the protocol '\\x00\\x00\\x00' (and [10**9] allocates 1 GB) instead of an error",
-)
 def test_integer_alpn_name_is_refused():
     with pytest.raises(TLSEngineError):
         ClientContext(alpn_protocols=[3])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: ClientContext lets TypeError escape for non-iterable or unhashable arguments",
-)
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -41,11 +32,6 @@ def test_bad_argument_types_are_tls_errors(kwargs):
         pytest.fail(f"{type(exc).__name__} escaped: {exc}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: _check_identities accepts any iterable (a str, a dict) as an identity store; "
-    "it fails only at the server's CertificateRequest, as an internal_error",
-)
 @pytest.mark.parametrize("identities", ["client.p12", {"alias": "x"}])
 def test_non_identity_iterables_are_refused(identities):
     with pytest.raises(TLSEngineError):

@@ -29,11 +29,6 @@ def _trickling_peer(records, pause: float):
     return script
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: TLSSocket.recv has no deadline after the handshake (_fill -> _read(None)): "
-    "a server dripping empty application-data records under the timeout blocks recv forever",
-)
 def test_recv_times_out_when_server_drips_empty_records(server_material, root_ca):
     chain, key = server_material
     script = _trickling_peer(lambda s: [s.app(23, b"") for _ in range(10)], 0.25)
@@ -80,11 +75,6 @@ def test_handshake_trickle_ends_in_tls_timeout_within_the_timeout():
     listener.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: a bytes server_hostname (accepted by ssl) ends in 'internal error in the TLS "
-    "core: TypeError' from tls13._is_ip instead of an actionable error or working",
-)
 def test_bytes_server_hostname_is_not_an_internal_error():
     a, b = socket.socketpair()
     a.settimeout(0.2)
@@ -97,12 +87,6 @@ def test_bytes_server_hostname_is_not_an_internal_error():
         b.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: after a failed chain verification TLSSocket.getpeercert() still returns the "
-    "parsed dict of the rejected certificate (as if verified) and get_verified_chain() returns "
-    "the unverified chain (tlssocket.py getpeercert/get_verified_chain)",
-)
 def test_rejected_server_certificate_is_not_reported_as_verified(server_material, other_root_ca):
     from tlsengine.errors import CertificateVerificationError, TLSError
 
@@ -121,4 +105,33 @@ def test_rejected_server_certificate_is_not_reported_as_verified(server_material
         assert (cert or None, tls.get_verified_chain()) == (None, [])
     finally:
         tls.close()
+        peer.close()
+
+
+def test_socket_keeps_only_the_newest_session_tickets(server_material, root_ca):
+    from tlsengine.protocol.wire import encode_handshake
+    from tlsengine.socket.tlssocket import MAX_TICKETS
+
+    from .flight import vec
+
+    chain, key = server_material
+
+    def ticket(n: int) -> bytes:
+        body = (60).to_bytes(4, "big") + bytes(4) + vec(b"n", 1)
+        return encode_handshake(4, body + vec(n.to_bytes(2, "big") + b"t" * 30, 2) + vec(b"", 2))
+
+    def script(sock, server):
+        sock.sendall(b"".join(server.app(22, ticket(n)) for n in range(200)))
+        sock.sendall(server.app(23, b"data"))
+        time.sleep(0.5)
+
+    peer = SocketPeer(Server(chain, key), script)
+    context = ClientContext(cadata=cert_pem(root_ca.certificate), identities=[])
+    try:
+        with context.connect(peer.address, server_hostname="localhost", timeout=5) as tls:
+            assert tls.recv(100) == b"data"
+            assert 0 < len(tls.session_tickets) <= MAX_TICKETS
+            # the newest are the ones kept
+            assert tls.session_tickets[-1].ticket == (199).to_bytes(2, "big") + b"t" * 30
+    finally:
         peer.close()

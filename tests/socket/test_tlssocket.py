@@ -27,6 +27,7 @@ from tlsengine.errors import (
 )
 from tlsengine.identity.model import Identity
 from tlsengine.socket import ClientContext, TLSSocket
+from tlsengine.socket.context import normalize_hostname
 
 KEY_TYPES = ("p256", "rsa2048", "p384", "ed25519")
 
@@ -241,6 +242,48 @@ def test_unknown_server_ca_fails_and_verify_false_connects(pki: PKI, other_root_
             assert tls.getpeercert(binary_form=True) == der
 
 
+def test_only_a_verified_chain_is_reported(pki: PKI, other_root_ca: CA) -> None:
+    """getpeercert/get_verified_chain never report a rejected or unchecked chain."""
+    der = pki.server_cert.public_bytes(Encoding.DER)
+    with Peer(tls_echo(pki.server())) as peer:
+        with pki.context(identities=[]).connect(peer.address, "localhost") as tls:
+            assert tls.get_verified_chain()[0] == der
+            assert tls.getpeercert()["subject"] == ((("commonName", "localhost"),),)
+        bad = ClientContext(identities=[], cadata=cert_pem(other_root_ca.certificate))
+        with socket.create_connection(peer.address, timeout=5) as raw:
+            tls = bad.wrap_socket(raw, "localhost", do_handshake_on_connect=False)
+            with pytest.raises(CertificateVerificationError):
+                tls.do_handshake()
+            with pytest.raises(TLSError, match="get_unverified_chain"):
+                tls.getpeercert()
+            assert tls.get_verified_chain() == []
+            assert tls.get_unverified_chain()[0] == der
+        insecure = ClientContext(identities=[], verify=False)
+        with insecure.connect(peer.address) as tls:
+            assert echo_once(tls) == b"ping\n"
+            assert tls.get_verified_chain() == []
+            assert tls.get_unverified_chain()[0] == der
+
+
+def test_bytes_and_idna_server_hostnames(pki: PKI) -> None:
+    with Peer(tls_echo(pki.server())) as peer:
+        with pki.context(identities=[]).connect(peer.address, b"localhost") as tls:
+            assert tls.server_hostname == "localhost"
+            assert echo_once(tls) == b"ping\n"
+    assert normalize_hostname("b\u00fccher.example") == "xn--bcher-kva.example"
+    assert normalize_hostname(bytearray(b"xn--bcher-kva.example")) == "xn--bcher-kva.example"
+    for bad in (b"b\xfccher", 5, "a..\u00fc"):
+        with pytest.raises(TLSError):
+            normalize_hostname(bad)
+
+
+def test_context_accepts_bytes_alpn_and_identity_iterables(pki: PKI) -> None:
+    identity = pki.identities["p256"]
+    assert ClientContext(alpn_protocols=[b"h2", "http/1.1"]).alpn_protocols == ("h2", "http/1.1")
+    assert ClientContext(identities=iter([identity])).identities == (identity,)
+    assert ClientContext(identities=identity).identities == (identity,)
+
+
 def test_check_hostname_without_server_hostname_is_a_clear_error(pki: PKI) -> None:
     with Peer(tls_echo(pki.server())) as peer, socket.create_connection(peer.address) as raw:
         with pytest.raises(CertificateVerificationError, match="server_hostname"):
@@ -411,6 +454,16 @@ def test_server_closing_mid_handshake_is_a_handshake_error(pki: PKI) -> None:
         {"cipher_suites": ["TLS_RSA_WITH_AES_128_CBC_SHA"]},
         {"groups": []},
         {"groups": ["x448"]},
+        {"groups": [[]]},
+        {"cipher_suites": 5},
+        {"alpn_protocols": 5},
+        {"alpn_protocols": [3]},
+        {"alpn_protocols": [b""]},
+        {"alpn_protocols": [b"\xff"]},
+        {"identities": "client.p12"},
+        {"identities": {"alias": "x"}},
+        {"identities": [None]},
+        {"cafile": 5},
     ],
 )
 def test_bad_context_settings_raise_documented_errors(kwargs: dict[str, object]) -> None:

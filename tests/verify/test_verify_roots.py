@@ -53,6 +53,8 @@ def test_cafile_and_cadata_combine_without_duplicates(tmp_path, cas) -> None:
         {"cadata": b""},
         {"cadata": 42},
         {"cafile": "/nonexistent/ca.pem"},
+        {"cafile": 5},
+        {"cafile": "ca\x00.pem"},
     ],
 )
 def test_bad_roots_raise_verification_error(kwargs) -> None:

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from ..errors import HandshakeError, TLSEngineError, TLSError, TLSTimeout
 from ..protocol.events import ConnectionClosed, DataReceived
-from .context import ClientContext
+from .context import ClientContext, normalize_hostname
 
 #: StreamReader buffer limit, as asyncio's default.
 LIMIT = 2**16
@@ -34,6 +34,10 @@ class _TLSProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # create_connection gives stream protocols a full Transport (write, is_closing).
         self.transport = cast(asyncio.Transport, transport)
+        # Back-pressure as asyncio's StreamReaderProtocol: the reader pauses the transport
+        # once it holds more than 2 * limit bytes and resumes it as the caller reads, so a
+        # server cannot make an unread stream buffer without bound.
+        self.reader.set_transport(self.transport)
         try:
             self.conn.start_handshake()
         except TLSEngineError as exc:
@@ -181,17 +185,18 @@ async def open_connection(
     port: int,
     *,
     context: ClientContext | None = None,
-    server_hostname: str | None = None,
+    server_hostname: str | bytes | None = None,
     timeout: float | None = None,
     limit: int = LIMIT,
 ) -> tuple[asyncio.StreamReader, TLSStreamWriter]:
     """Connect, run the handshake, and return (reader, writer).
 
     ``context`` defaults to ``ClientContext()`` (system roots, default identity store).
-    ``timeout`` bounds TCP connect plus handshake and raises `TLSTimeout`.
+    ``timeout`` bounds TCP connect plus handshake and raises `TLSTimeout`. An unread
+    reader pauses the socket at 2 * ``limit`` buffered bytes (asyncio's flow control).
     """
     context = context or ClientContext()
-    name = server_hostname or host
+    name = normalize_hostname(server_hostname or host)
     if context.check_hostname and not name:
         raise TLSError("check_hostname is on, so a server_hostname is needed")
     verifier = context._server_verifier() if context.verify else None

@@ -11,11 +11,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import CertificateVerificationError, TLSError
 from ..identity.model import Identity
+from ..identity.store import IdentityStore
 from ..verify.chain import PROFILES, Profile, ServerVerifier
 from ..verify.roots import TrustRoots, load_roots
 from .tlssocket import TLSSocket
@@ -60,7 +61,7 @@ class ClientContext:
         check_hostname: bool = True,
         minimum_version: str = "TLSv1.2",
         maximum_version: str = "TLSv1.3",
-        alpn_protocols: Sequence[str] | None = None,
+        alpn_protocols: Sequence[str | bytes] | None = None,
         select_identity: Callable[..., Any] | None = None,
         post_handshake_auth: bool = True,
         renegotiation: str = "once",
@@ -117,16 +118,18 @@ class ClientContext:
     def wrap_socket(
         self,
         sock: socket.socket,
-        server_hostname: str | None = None,
+        server_hostname: str | bytes | None = None,
         do_handshake_on_connect: bool = True,
         suppress_ragged_eofs: bool = True,
     ) -> TLSSocket:
         """Wrap a connected socket; handshakes now unless ``do_handshake_on_connect=False``.
 
-        A failed handshake here closes ``sock``. To inspect ``selection`` or
-        ``certificate_request`` after a failure, pass ``do_handshake_on_connect=False`` and
-        call ``do_handshake()`` yourself.
+        ``server_hostname`` may be str or ASCII bytes (as ``ssl`` accepts); a non-ASCII
+        name is IDNA-encoded to its A-label. A failed handshake here closes ``sock``. To
+        inspect ``selection`` or ``certificate_request`` after a failure, pass
+        ``do_handshake_on_connect=False`` and call ``do_handshake()`` yourself.
         """
+        server_hostname = normalize_hostname(server_hostname)
         if self.check_hostname and not server_hostname:
             raise CertificateVerificationError(
                 "check_hostname is on, so wrap_socket needs server_hostname= (the name or IP "
@@ -158,7 +161,7 @@ class ClientContext:
     def connect(
         self,
         address: tuple[str, int],
-        server_hostname: str | None = None,
+        server_hostname: str | bytes | None = None,
         timeout: float | None = None,
     ) -> TLSSocket:
         """Open TCP to ``address``, handshake, and return the socket (closed on failure)."""
@@ -260,24 +263,26 @@ class ClientContext:
 
 
 def _check_identities(identities: Any) -> Any:
-    """None (default store), an IdentityStore-like iterable, or a list of Identity."""
-    if identities is None:
-        return None
+    """None (default store), an `IdentityStore` (re-read at every handshake), one
+    `Identity`, or an iterable of them (copied now). Anything else, a file name or a
+    dict included, is refused here rather than failing at the server's request."""
+    if identities is None or isinstance(identities, IdentityStore):
+        return identities
     if isinstance(identities, Identity):
         return (identities,)
-    if isinstance(identities, list | tuple):
-        bad = [type(i).__name__ for i in identities if not isinstance(i, Identity)]
-        if bad:
-            raise TLSError(
-                f"identities must be Identity objects (from tlsengine.load_pkcs12), got {bad[0]}"
-            )
-        return tuple(identities)
-    if isinstance(identities, Iterable):
-        return identities  # an IdentityStore: re-read at every handshake
-    raise TLSError(
-        f"identities must be None, an IdentityStore or a list of Identity, not "
-        f"{type(identities).__name__}"
+    hint = (
+        "identities must be None, an IdentityStore or a list of Identity objects (load a "
+        "PKCS#12 with tlsengine.load_pkcs12(data, password))"
     )
+    if isinstance(identities, str | bytes | bytearray | memoryview | os.PathLike | Mapping):
+        raise TLSError(f"{hint}, not a {type(identities).__name__}")
+    if not isinstance(identities, Iterable):
+        raise TLSError(f"{hint}, not {type(identities).__name__}")
+    items = tuple(identities)
+    bad = [type(i).__name__ for i in items if not isinstance(i, Identity)]
+    if bad:
+        raise TLSError(f"{hint}; got an item of type {bad[0]}")
+    return items
 
 
 def _check_names(
@@ -289,7 +294,15 @@ def _check_names(
     import importlib
 
     known = getattr(importlib.import_module(f"..protocol.{module}", __package__), table)
-    items = (names,) if isinstance(names, str) else tuple(names)
+    if isinstance(names, str):
+        items: tuple[Any, ...] = (names,)
+    elif isinstance(names, Iterable) and not isinstance(names, bytes | bytearray | Mapping):
+        items = tuple(names)
+    else:
+        raise TLSError(f"{what} must be a list of IANA names, not {type(names).__name__}")
+    wrong = [type(n).__name__ for n in items if not isinstance(n, str)]
+    if wrong:
+        raise TLSError(f"{what} must hold IANA names as str, got an item of type {wrong[0]}")
     unknown = [n for n in items if n not in known]
     if unknown or not items:
         raise TLSError(
@@ -299,21 +312,54 @@ def _check_names(
     return items
 
 
-def _check_alpn(protocols: Sequence[str] | None) -> tuple[str, ...]:
+def _check_alpn(protocols: Sequence[str | bytes] | None) -> tuple[str, ...]:
+    """ALPN names as str; each given item must be str or bytes (ASCII, 1-255 bytes)."""
     if protocols is None:
         return ()
-    if isinstance(protocols, str | bytes):
-        raise TLSError("alpn_protocols must be a list of names such as ['h2', 'http/1.1']")
+    usage = "alpn_protocols must be a list of names such as ['h2', 'http/1.1']"
+    if isinstance(protocols, str | bytes | bytearray | Mapping) or not isinstance(
+        protocols, Iterable
+    ):
+        raise TLSError(f"{usage}, not {type(protocols).__name__}")
     out = []
     for name in protocols:
+        if not isinstance(name, str | bytes | bytearray):
+            raise TLSError(f"{usage}; {name!r} is a {type(name).__name__}, not str or bytes")
         try:
             raw = name.encode("ascii") if isinstance(name, str) else bytes(name)
-        except (UnicodeError, TypeError) as exc:
+            raw.decode("ascii")
+        except UnicodeError as exc:
             raise TLSError(f"ALPN protocol name {name!r} must be ASCII text") from exc
         if not 0 < len(raw) < 256:
             raise TLSError(f"ALPN protocol name {name!r} must be 1-255 bytes")
         out.append(raw.decode("ascii"))
     return tuple(out)
+
+
+def normalize_hostname(name: str | bytes | None) -> str | None:
+    """``server_hostname`` as the ASCII str the core, SNI and the verifier take.
+
+    ``ssl`` accepts bytes too: ASCII bytes are decoded; a non-ASCII str (a U-label) is
+    IDNA-encoded to its A-label, as ``ssl`` does. Anything else is a `TLSError`.
+    """
+    if name is None:
+        return None
+    if isinstance(name, bytes | bytearray):
+        try:
+            return bytes(name).decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise TLSError(
+                f"server_hostname {bytes(name)!r} is not ASCII; pass an IDNA A-label "
+                "(xn--...) as bytes, or the name as str"
+            ) from exc
+    if not isinstance(name, str):
+        raise TLSError(f"server_hostname must be str or bytes, not {type(name).__name__}")
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise TLSError(f"server_hostname {name!r} is not a valid IDNA host name: {exc}") from exc
 
 
 def is_ip_literal(name: str) -> bool:
@@ -325,4 +371,4 @@ def is_ip_literal(name: str) -> bool:
     return True
 
 
-__all__ = ["ClientContext", "VERSIONS", "RENEGOTIATION"]
+__all__ = ["ClientContext", "VERSIONS", "RENEGOTIATION", "normalize_hostname"]

@@ -33,6 +33,9 @@ RECV_SIZE = 256 * 1024
 #: batch while we encrypt the next (1 MiB batches measured ~20% slower on upload), large
 #: enough to amortise the per-call overhead; also bounds memory for huge sendall().
 SEND_BATCH = 128 * 1024
+#: Session tickets kept per socket (the newest): a server may send any number of them, and
+#: a client resumes with one, so older ones are only memory a hostile server controls.
+MAX_TICKETS = 8
 
 
 class _BufferedPair(io.BufferedRWPair):
@@ -183,20 +186,31 @@ class TLSSocket:
         return self._buffered
 
     def _fill(self) -> bool:
-        """Make sure some plaintext is buffered; False at end of stream."""
+        """Make sure some plaintext is buffered; False at end of stream.
+
+        The socket timeout bounds the whole call, as in ``do_handshake`` (and ``ssl``): a
+        server sending empty records, tickets or KeyUpdates just under the timeout must
+        not keep ``recv`` waiting for ever.
+        """
         if self._buffered:
             return True
         self._ensure_handshake()
-        while not self._buffered:
-            if self._eof:
-                return False
-            data = self._read(None)
-            if not data:
-                self._eof = True
-                if not self.suppress_ragged_eofs:
-                    raise TLSError("the server closed the connection without close_notify")
-                return False
-            self._feed(data)
+        timeout = self._sock.gettimeout()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._buffered:
+                if self._eof:
+                    return False
+                data = self._read(deadline, timeout)
+                if not data:
+                    self._eof = True
+                    if not self.suppress_ragged_eofs:
+                        raise TLSError("the server closed the connection without close_notify")
+                    return False
+                self._feed(data)
+        finally:
+            if deadline is not None:
+                self._sock.settimeout(timeout)
         return True
 
     def _take(self, n: int) -> bytes:
@@ -409,21 +423,41 @@ class TLSSocket:
         return self._conn.alpn_protocol if self._complete() else None
 
     def getpeercert(self, binary_form: bool = False) -> dict[str, Any] | bytes | None:
-        """The server's leaf: DER with ``binary_form``, else ssl's dict ({} if unverified)."""
-        if self._conn is None or not self._conn.handshake_complete:
-            if self._conn is None or self._failure is None:
-                raise TLSError("handshake not done yet")
-        certs = list(getattr(self._conn, "peer_certificates", None) or [])
+        """The server's leaf: DER with ``binary_form``, else ssl's dict ({} if unverified).
+
+        Only after a completed handshake, as ``ssl``: before it, or after a failed one
+        (a rejected chain included), it raises `TLSError`, so a certificate that failed
+        verification is never reported. `get_unverified_chain` shows what was sent.
+        """
+        if not self._complete():
+            if self._failure is not None:
+                raise TLSError(
+                    f"the handshake failed ({self._failure}); no verified peer certificate "
+                    "(get_unverified_chain() shows what the server sent)"
+                )
+            raise TLSError("handshake not done yet")
+        certs = self.get_unverified_chain()
         if not certs:
             return None
         if binary_form:
-            return bytes(certs[0])
+            return certs[0]
         if not self._verified:
             return {}
-        return certificate_dict(x509.load_der_x509_certificate(bytes(certs[0])))
+        return certificate_dict(x509.load_der_x509_certificate(certs[0]))
 
     def get_verified_chain(self) -> list[bytes]:
-        """The server's chain as sent (DER, leaf first)."""
+        """The server's chain (DER, leaf first, as sent) once it verified, else [].
+
+        Empty before the handshake completes, after it failed, and with ``verify=False``
+        (nothing was verified then): only a chain that passed verification is reported.
+        """
+        if not (self._complete() and self._verified):
+            return []
+        return self.get_unverified_chain()
+
+    def get_unverified_chain(self) -> list[bytes]:
+        """The chain the server sent (DER, leaf first), verified or not; for diagnostics,
+        e.g. after a `CertificateVerificationError`. Never a basis for trust."""
         return [bytes(c) for c in (getattr(self._conn, "peer_certificates", None) or [])]
 
     @property
@@ -481,17 +515,17 @@ class TLSSocket:
     def _read(self, deadline: float | None, budget: float | None = None) -> bytes:
         """One kernel read; timeouts become TLSTimeout, resets mid-handshake HandshakeError.
 
-        With a ``deadline`` (the handshake), each read gets only the time left of
-        ``budget`` seconds, so a server that trickles bytes cannot stretch the timeout.
+        With a ``deadline``, each read gets only the time left of ``budget`` seconds, so a
+        server that trickles bytes (or empty records) cannot stretch the timeout.
         """
         if deadline is not None:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 and budget:
                 raise self._timeout_error(budget)
-            self._sock.settimeout(remaining)
+            self._sock.settimeout(max(remaining, 0.0))  # timeout 0: a non-blocking read
         try:
             return self._sock.recv(RECV_SIZE)
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:
             raise self._timeout_error(budget) from exc
         except (ConnectionResetError, ConnectionAbortedError) as exc:
             if self._complete():
@@ -503,7 +537,9 @@ class TLSSocket:
 
     def _timeout_error(self, budget: float | None) -> TLSTimeout:
         if self._complete():
-            return TLSTimeout(f"TLS read timed out after {self._sock.gettimeout()} s")
+            return TLSTimeout(
+                f"TLS read timed out after {budget} s without application data from the server"
+            )
         return TLSTimeout(
             f"TLS handshake timed out after {budget} s without an answer from the server "
             f"(in state {self._state_name()})"
@@ -530,6 +566,7 @@ class TLSSocket:
                 self._eof = True
             elif isinstance(event, SessionTicketReceived):
                 self.session_tickets.append(event)
+                del self.session_tickets[:-MAX_TICKETS]
             elif isinstance(event, HandshakeComplete):
                 pass
 
@@ -663,4 +700,4 @@ def _ip_text(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["TLSSocket", "certificate_dict", "RECV_SIZE"]
+__all__ = ["TLSSocket", "certificate_dict", "RECV_SIZE", "MAX_TICKETS"]

@@ -87,13 +87,24 @@ def parse_certificates(
 
 def from_file(path: str | os.PathLike[str]) -> TrustRoots:
     """Roots from a PEM bundle on disk (the ``cafile`` argument)."""
-    name = os.fspath(path)
+    if not isinstance(path, str | bytes | os.PathLike):
+        raise CertificateVerificationError(
+            f"cafile must be a path (str or os.PathLike), not {type(path).__name__}",
+            rule="trust-roots",
+        )
+    try:
+        name = os.fsdecode(path)
+    except (TypeError, ValueError) as exc:
+        raise CertificateVerificationError(
+            f"cafile {path!r} is not a usable path: {exc}", rule="trust-roots"
+        ) from exc
     try:
         with open(name, "rb") as fh:
             data = fh.read()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise CertificateVerificationError(
-            f"cannot read cafile {name!r}: {exc.strerror or exc}", rule="trust-roots"
+            f"cannot read cafile {name!r}: {reason}", rule="trust-roots"
         ) from exc
     return TrustRoots(tuple(parse_certificates(data, f"cafile {name!r}")), f"cafile {name!r}")
 
