@@ -39,12 +39,6 @@ PLAIN_CLOSE_NOTIFY = b"\x15\x03\x03\x00\x02\x01\x00"
 PLAIN_CERTIFICATE_REQUIRED = b"\x15\x03\x03\x00\x02\x02\x74"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: plaintext alert records are accepted after the keys changed "
-    "(connection.py _process_record only refuses plaintext handshake records), so anyone "
-    "who can inject TCP segments forges close_notify: an unauthenticated truncation",
-)
 def test_plaintext_close_notify_after_handshake_is_refused(server_material, client_identity):
     conn, _ = _connected(server_material, client_identity)
     with pytest.raises(TLSError) as info:
@@ -53,11 +47,6 @@ def test_plaintext_close_notify_after_handshake_is_refused(server_material, clie
     assert getattr(info.value, "send_alert", None) == "unexpected_message"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: a forged plaintext certificate_required alert after our Finished is "
-    "reported as ClientCertificateRejected (the server never said so; nothing authenticated it)",
-)
 def test_plaintext_rejection_alert_is_not_a_client_certificate_rejection(
     server_material, client_identity
 ):
@@ -69,11 +58,6 @@ def test_plaintext_rejection_alert_is_not_a_client_certificate_rejection(
     assert not isinstance(info.value, AlertReceived)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: every NewSessionTicket is kept forever (tls13._handle_new_session_ticket "
-    "appends to session_tickets without bound): a server can grow client memory at will",
-)
 def test_session_tickets_are_bounded(server_material, client_identity):
     conn, server = _connected(server_material, client_identity)
     ticket = encode_handshake(
@@ -83,12 +67,6 @@ def test_session_tickets_are_bounded(server_material, client_identity):
     assert len(conn.session_tickets) <= 16
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: a protected record with an unknown inner content type is read as an alert "
-    "(connection.py _process_record else-branch), e.g. type 99 carrying 01 00 ends the stream "
-    "like close_notify instead of failing with unexpected_message",
-)
 def test_unknown_inner_content_type_is_unexpected_message(server_material, client_identity):
     conn, server = _connected(server_material, client_identity)
     with pytest.raises(HandshakeError) as info:
@@ -97,11 +75,6 @@ def test_unknown_inner_content_type_is_unexpected_message(server_material, clien
     assert info.value.send_alert == "unexpected_message"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: after send_close_notify() a server KeyUpdate(update_requested) still makes "
-    "the client write a KeyUpdate record (RFC 8446 6.1: nothing is sent after close_notify)",
-)
 def test_nothing_is_written_after_our_close_notify_on_key_update(server_material, client_identity):
     conn, server = _connected(server_material, client_identity)
     conn.send_close_notify()
@@ -110,11 +83,6 @@ def test_nothing_is_written_after_our_close_notify_on_key_update(server_material
     assert conn.data_to_send() == b""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: a post-handshake CertificateRequest after our close_notify is answered: the "
-    "client identity (Certificate + CertificateVerify) goes out after the write side closed",
-)
 def test_identity_not_sent_after_our_close_notify(server_material, client_identity):
     conn, server = _connected(server_material, client_identity)
     conn.send_close_notify()
@@ -128,11 +96,6 @@ def test_identity_not_sent_after_our_close_notify(server_material, client_identi
     assert conn.client_identity is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: _sni_bytes (tls13.py) only IDNA-encodes, so host names with NUL, spaces or "
-    "'*' go out as SNI instead of failing before anything is sent",
-)
 @pytest.mark.parametrize("name", ["localhost\x00.evil.example", "ex ample.com", "*.example.com"])
 def test_invalid_sni_host_names_are_refused(name):
     conn = ClientConnection(ClientConfig(server_name=name))

@@ -60,8 +60,16 @@ REJECTION_ALERTS = frozenset(
 )
 
 _CCS_RECORD = b"\x14\x03\x03\x00\x01\x01"
+_PROTECTED_TYPES = frozenset((ALERT, HANDSHAKE, APPLICATION_DATA))
 _CLOSE_NOTIFY = 0
 _USER_CANCELED = 90
+
+
+def _describe_plaintext(content_type: int, data: bytes) -> str:
+    """What an unprotected record claims to be, for the error message only."""
+    if content_type == ALERT and len(data) == 2:
+        return f"alert record (claiming {AlertDescription.toStr(data[1])})"
+    return "alert record" if content_type == ALERT else "handshake record"
 
 
 def _default_signature_schemes() -> tuple[str, ...]:
@@ -83,9 +91,15 @@ def _default_signature_schemes() -> tuple[str, ...]:
 
 @dataclass
 class ClientConfig:
-    """Everything one connection needs to know; the socket layer fills it from ClientContext."""
+    """Everything one connection needs to know; the socket layer fills it from ClientContext.
 
-    server_name: str | None = None  # SNI (omitted for IP literals)
+    ``verify_chain`` is the ONLY check of the server's certificate chain and host name:
+    with ``None`` (the default) the server is NOT verified at all, only its possession of
+    the certificate's key. The socket layer always installs a verifier when verify=True;
+    anyone driving ClientConnection directly must pass one too.
+    """
+
+    server_name: str | bytes | None = None  # SNI (omitted for IP literals); bytes: ASCII
     alpn_protocols: Sequence[str] = ()
     identities: Sequence[Identity] = ()  # snapshot taken at handshake start
     select: Callable[[Any, Sequence[Identity]], Any] | None = None
@@ -204,6 +218,8 @@ class ClientConnection(TLS13Handshake):
         """Send a KeyUpdate and switch our write keys (RFC 8446 section 4.6.3)."""
         if self.state is not State.CONNECTED:
             raise HandshakeError("KeyUpdate needs a completed handshake", state=self.state.value)
+        if self._write_closed:
+            raise TLSError("cannot send a KeyUpdate: we already sent close_notify")
         self._send_key_update(update_requested)
 
     # ------------------------------------------------------------------ records in
@@ -215,8 +231,12 @@ class ClientConnection(TLS13Handshake):
             if self._read is None:
                 raise fatal("unexpected_message", "protected record before any keys")
             content_type, data = self._read.open(header, payload)
-            if content_type == CHANGE_CIPHER_SPEC:
-                raise fatal("unexpected_message", "protected change_cipher_spec record")
+            if content_type not in _PROTECTED_TYPES:
+                raise fatal(
+                    "unexpected_message",
+                    f"protected record of content type {content_type} (RFC 8446 section 5: "
+                    "only alert, handshake or application data may be protected)",
+                )
         else:
             if len(payload) > MAX_PLAINTEXT:
                 raise fatal("record_overflow", f"plaintext record of {len(payload)} bytes")
@@ -224,9 +244,20 @@ class ClientConnection(TLS13Handshake):
             if content_type == CHANGE_CIPHER_SPEC:
                 if data != b"\x01" or self.handshake_complete or self.state is State.START:
                     raise fatal("unexpected_message", "change_cipher_spec outside the handshake")
+                if not self._handshake.empty:
+                    raise fatal(
+                        "unexpected_message", "change_cipher_spec inside a fragmented message"
+                    )
                 return  # middlebox compatibility: dropped (RFC 8446 section 5)
-            if content_type == HANDSHAKE and self._read is not None:
-                raise fatal("unexpected_message", "plaintext handshake record after keys")
+            if self._read is not None:
+                # Nothing authenticates it, so it may be forged (a fake close_notify would
+                # truncate the stream): refuse it and say what it claimed, for diagnosis.
+                claim = _describe_plaintext(content_type, data)
+                raise fatal(
+                    "unexpected_message",
+                    f"unprotected {claim} after the keys changed (RFC 8446 section 5); "
+                    "ignored as possibly forged",
+                )
         if content_type != HANDSHAKE and not self._handshake.empty:
             raise fatal("unexpected_message", "record interleaved with a fragmented message")
         if content_type == HANDSHAKE:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -139,6 +140,12 @@ TLS13 = (3, 4)
 _SERVER_CV_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
 _CLIENT_CV_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 _MAX_TICKET_LIFETIME = 7 * 24 * 3600
+#: Tickets kept per connection: the newest few are all resumption could use, and a server
+#: sending thousands must not grow our memory.
+MAX_SESSION_TICKETS = 8
+#: Post-handshake CertificateRequests answered per connection: each costs a signature with
+#: the client key; real servers ask once (Apache, OpenSSL, GnuTLS re-authentication).
+MAX_POST_HANDSHAKE_REQUESTS = 32
 
 #: Schemes that may sign a TLS 1.3 CertificateVerify (RFC 8446 section 4.4.3: no PKCS#1
 #: v1.5, no SHA-1); the rest of signature_algorithms only speaks about certificates.
@@ -170,6 +177,9 @@ class SessionTicket:
     server_name: str | None
     psk: bytes = field(repr=False)
     alpn_protocol: str | None = None
+
+    def __reduce__(self) -> NoReturn:  # never let pickle carry the PSK to disk or a queue
+        raise TypeError("SessionTicket objects hold a resumption secret and cannot be pickled")
 
 
 def _extensions(
@@ -203,18 +213,52 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _server_name_text(server_name: object) -> str | None:
+    """``config.server_name`` as text: ASCII bytes (as ``ssl`` accepts them) are decoded."""
+    if server_name is None or isinstance(server_name, str):
+        return server_name
+    if isinstance(server_name, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(server_name).decode("ascii")
+        except UnicodeDecodeError:
+            raise HandshakeError(
+                f"server_name {bytes(server_name)!r} is not ASCII; pass Unicode host names "
+                "as str (they are IDNA-encoded for SNI)"
+            ) from None
+    raise HandshakeError(
+        f"server_name must be a str (or ASCII bytes), not {type(server_name).__name__}"
+    )
+
+
+#: One host name label after IDNA: letters, digits, hyphens (not first or last) and, as
+#: Python's ssl, OpenSSL and rustls accept them for internal hosts, underscores.
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
 def _sni_bytes(server_name: str | None) -> bytes | None:
-    """The SNI host name (RFC 6066 section 3): none for IP literals, IDNA for the rest."""
+    """The SNI host name (RFC 6066 section 3): none for IP literals, IDNA for the rest.
+
+    Anything that is not a host name (NUL, spaces, wildcards, empty or over-long labels)
+    is refused here, before the ClientHello exists, so it never reaches the wire.
+    """
     if not server_name or _is_ip(server_name):
         return None
+    host = server_name[:-1] if server_name.endswith(".") else server_name
     try:
-        name = server_name.rstrip(".").encode("idna")
+        name = host.encode("idna")
     except UnicodeError as exc:
         raise HandshakeError(
-            f"server_name {server_name!r} is not a valid DNS name: {exc}"
+            f"server_name {server_name!r} is not a valid DNS host name: {exc}"
         ) from None
-    if not name or len(name) > 253:
-        raise HandshakeError(f"server_name {server_name!r} is not a valid DNS name")
+    labels = name.split(b".")
+    bad = next((label for label in labels if not _LABEL.fullmatch(label.decode("ascii"))), None)
+    if bad is not None or len(name) > 253:
+        why = (
+            f"label {bad.decode('ascii')!r} is not letters, digits and inner hyphens (1-63)"
+            if bad is not None
+            else "longer than 253 bytes"
+        )
+        raise HandshakeError(f"server_name {server_name!r} is not a valid DNS host name: {why}")
     return name
 
 
@@ -272,6 +316,7 @@ class TLS13Handshake:
     session_tickets: list[SessionTicket]
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool
+    _write_closed: bool
 
     def _send_handshake_flight(self, messages: Sequence[bytes]) -> None:
         raise NotImplementedError
@@ -313,7 +358,8 @@ class TLS13Handshake:
             raise HandshakeError(f"unknown signature schemes {bad_schemes}")
         if cfg.max_version != "TLSv1.3":
             raise HandshakeError("only TLS 1.3 is implemented so far; set max_version='TLSv1.3'")
-        self._sni = _sni_bytes(cfg.server_name)
+        self._server_name = _server_name_text(cfg.server_name)
+        self._sni = _sni_bytes(self._server_name)
         self._alpn = _alpn_bytes(cfg.alpn_protocols)
         self._hs = Transcript()
         self._suite: CipherSuite | None = None
@@ -332,6 +378,7 @@ class TLS13Handshake:
         self._server_app_secret = b""
         self._resumption_master = b""
         self._offered_exts: set[int] = set()
+        self._request_contexts: set[bytes] = set()
 
     # ------------------------------------------------------------------ START -> WAIT_SH
 
@@ -381,7 +428,7 @@ class TLS13Handshake:
             cipher_suites=list(cfg.cipher_suites),
             groups=list(cfg.groups),
             key_shares=[s.group for s in self._shares.values()],
-            server_name=cfg.server_name,
+            server_name=self._server_name,
             alpn=list(cfg.alpn_protocols),
             post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in self._offered_exts,
             retry=self._hrr_seen,
@@ -545,7 +592,7 @@ class TLS13Handshake:
         info = _make_request_info(
             context=context,
             post_handshake=post_handshake,
-            server_name=self.config.server_name,
+            server_name=self._server_name,
             **fields,
         )
         self.certificate_request = info
@@ -746,6 +793,23 @@ class TLS13Handshake:
                 "unexpected_message",
                 "post-handshake CertificateRequest although we did not offer post_handshake_auth",
             )
+        if context in self._request_contexts:
+            raise fatal(
+                "illegal_parameter",
+                "post-handshake CertificateRequest repeats a request context (RFC 8446 4.3.2)",
+            )
+        if len(self._request_contexts) >= MAX_POST_HANDSHAKE_REQUESTS:
+            raise fatal(
+                "unexpected_message",
+                f"more than {MAX_POST_HANDSHAKE_REQUESTS} post-handshake CertificateRequests on "
+                "one connection; refusing to keep signing",
+            )
+        self._request_contexts.add(context)
+        if self._write_closed:
+            # We sent close_notify: nothing more may go out (RFC 8446 6.1), least of all
+            # our identity. Reading goes on, so the request is dropped, not fatal.
+            self._trace("in", "CertificateRequestIgnored", reason="we already sent close_notify")
+            return
         assert self._suite is not None
         transcript = self._main_transcript.copy()
         transcript.update(raw)
@@ -772,11 +836,12 @@ class TLS13Handshake:
             age_add=message.ticket_age_add,
             nonce=bytes(message.ticket_nonce),
             cipher=self._suite.name,
-            server_name=self.config.server_name,
+            server_name=self._server_name,
             psk=self._schedule.ticket_psk(self._resumption_master, bytes(message.ticket_nonce)),
             alpn_protocol=self.alpn_protocol,
         )
         self.session_tickets.append(ticket)
+        del self.session_tickets[:-MAX_SESSION_TICKETS]  # keep the newest only
         self._trace("in", "NewSessionTicket", lifetime=ticket.lifetime)
         events.append(SessionTicketReceived(lifetime=ticket.lifetime, ticket=ticket.ticket))
 
@@ -789,7 +854,7 @@ class TLS13Handshake:
             self._suite, next_traffic_secret(self._suite.hash_name, self._read_secret())
         )
         self._trace("in", "KeyUpdate", update_requested=requested)
-        if requested:
+        if requested and not self._write_closed:  # after close_notify we owe no answer
             self._send_key_update(False)
         events.append(KeyUpdated(requested=requested))
 
