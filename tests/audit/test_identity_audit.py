@@ -42,19 +42,10 @@ def _load_in_child(path: str, timeout: float) -> str:
     return done.stdout.strip() or done.stderr.strip()[-200:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: sources._read_file trusts os.path.getsize (0 for devices and FIFOs) and then "
-    "read()s without a bound: Path('/dev/zero') eats memory until MemoryError, bypassing MAX_SIZE",
-)
 def test_device_path_is_a_format_error_not_memory_exhaustion():
     assert _load_in_child("/dev/zero", 30).startswith("documented")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: sources._read_file opens a FIFO given as a path and blocks forever in read()",
-)
 def test_fifo_path_does_not_hang(tmp_path):
     fifo = tmp_path / "keystore.p12"
     os.mkfifo(fifo)

@@ -11,6 +11,7 @@ import base64
 import binascii
 import os
 import re
+import stat
 
 from ..errors import PKCS12FormatError
 
@@ -30,7 +31,9 @@ def read_source(data: Source) -> bytes:
     if isinstance(data, os.PathLike):
         return _read_file(os.fspath(data))
     if isinstance(data, str):
-        if _looks_like_path(data) and os.path.isfile(data):
+        # exists(), not isfile(): a path to a device or FIFO must fail as what it is, not
+        # as bad base64
+        if _looks_like_path(data) and os.path.exists(data):
             return _read_file(data)
         return decode_base64(data)
     raise PKCS12FormatError(
@@ -43,20 +46,50 @@ def _looks_like_path(text: str) -> bool:
     return 0 < len(text) < 4096 and "\n" not in text and "\x00" not in text
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _require_regular(mode: int, shown: str) -> None:
+    """Only regular files: a device never ends (/dev/zero) and a FIFO blocks until written."""
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise PKCS12FormatError(f"{shown} is {kind}, not a PKCS#12 file")
+
+
 def _read_file(path: str | bytes) -> bytes:
     shown = os.fsdecode(path)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_SIZE:
-            raise PKCS12FormatError(f"{shown} is {size} bytes, too large to be a PKCS#12 file")
-        with open(path, "rb") as handle:
-            return handle.read()
+        info = os.stat(path)
+        _require_regular(info.st_mode, shown)
+        if info.st_size > MAX_SIZE:
+            raise PKCS12FormatError(
+                f"{shown} is {info.st_size} bytes, too large to be a PKCS#12 file"
+            )
+        # O_NONBLOCK: if the path was swapped for a FIFO since stat(), open() must not wait
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags)
+        with open(fd, "rb", closefd=True) as handle:
+            _require_regular(os.fstat(fd).st_mode, shown)
+            data = handle.read(MAX_SIZE + 1)  # the file may have grown since stat()
     except FileNotFoundError as exc:
         raise PKCS12FormatError(f"no such PKCS#12 file: {shown}") from exc
     except IsADirectoryError as exc:
         raise PKCS12FormatError(f"{shown} is a directory, not a PKCS#12 file") from exc
     except OSError as exc:
         raise PKCS12FormatError(f"cannot read PKCS#12 file {shown}: {exc.strerror}") from exc
+    if len(data) > MAX_SIZE:
+        raise PKCS12FormatError(f"{shown} is over {MAX_SIZE} bytes, too large to be a PKCS#12 file")
+    return data
+
+
+_BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
 
 
 def decode_base64(text: str) -> bytes:
@@ -64,15 +97,60 @@ def decode_base64(text: str) -> bytes:
     body = _WHITESPACE.sub("", _ARMOUR.sub("", text))
     if not body:
         raise PKCS12FormatError("empty string: expected base64 PKCS#12 data or a file path")
-    body += "=" * (-len(body) % 4)
-    altchars = b"-_" if ("-" in body or "_" in body) else None
+    padded = body + "=" * (-len(body) % 4)
+    altchars = b"-_" if ("-" in padded or "_" in padded) else None
     try:
-        raw = base64.b64decode(body, altchars=altchars, validate=True)
+        raw = base64.b64decode(padded, altchars=altchars, validate=True)
     except (binascii.Error, ValueError) as exc:
-        shown = text if len(text) <= 60 else text[:57] + "..."
         raise PKCS12FormatError(
-            f"{shown!r} is neither an existing file nor valid base64 PKCS#12 data"
+            f"the {len(text)}-character string is neither an existing file nor valid base64 "
+            f"PKCS#12 data: {_base64_problem(text, body)}"
         ) from exc
     if not raw:
         raise PKCS12FormatError("base64 string decodes to nothing")
     return raw
+
+
+def _base64_problem(text: str, body: str) -> str:
+    """What is wrong with ``text`` as base64, never quoting it: it may be a password or key."""
+    armour = [m.span() for m in _ARMOUR.finditer(text)]
+    for position, char in enumerate(text):
+        if char in _BASE64_CHARS or char.isspace():
+            continue
+        if any(start <= position < end for start, end in armour):
+            continue
+        return f"character {position + 1} is {_char_class(char)}, which base64 never uses"
+    stripped = body.rstrip("=")
+    if "=" in stripped:
+        return f"padding '=' appears before the end (character {_nth_base64(text, stripped)})"
+    if len(stripped) % 4 == 1:
+        return (
+            f"{len(stripped)} base64 characters cannot encode whole bytes "
+            "(one is missing or one too many)"
+        )
+    return (
+        f"{len(body) - len(stripped)} '=' padding characters follow {len(stripped)} data "
+        f"characters, where {-len(stripped) % 4} fit"
+    )
+
+
+def _nth_base64(text: str, stripped: str) -> int:
+    """1-based position in ``text`` of the first '=' inside the data (armour-free text)."""
+    target = stripped.index("=")
+    seen = 0
+    armour = [m.span() for m in _ARMOUR.finditer(text)]
+    for position, char in enumerate(text):
+        if char.isspace() or any(start <= position < end for start, end in armour):
+            continue
+        if seen == target:
+            return position + 1
+        seen += 1
+    return target + 1
+
+
+def _char_class(char: str) -> str:
+    if not char.isascii():
+        return "a non-ASCII character"
+    if not char.isprintable():
+        return "a control character"
+    return "a punctuation character"
