@@ -49,6 +49,32 @@ def test_load_without_replace_appends_once(files) -> None:
     assert [i.alias for i in store] == ["ec", "ed25519", "p384"]
 
 
+def test_generation_moves_only_when_something_changes(files, two) -> None:
+    """The generation keys session resumption: a no-op must not throw good sessions away."""
+    store = IdentityStore()
+    store.load(files["two"], "pw")
+    before, generation = store.snapshot(), store.generation
+    store.load(files["two"], "pw", replace=False)  # everything already there
+    assert store.snapshot() is before and store.generation == generation
+    store.add(two[0])
+    assert store.generation == generation
+    store.pin("h.example", "ec")
+    store.pin("H.Example.", two[0])  # the same pin again
+    assert store.generation == generation + 1
+    store.unpin("nowhere.example")
+    assert store.generation == generation + 1
+    store.load(files["one"], "pw", replace=False)  # adds p384
+    assert [i.alias for i in store] == ["ec", "ed25519", "p384"]
+    assert store.generation == generation + 2
+    # a replacing load always counts: the same leaf may arrive with a new chain
+    store.load(files["one"], "pw")
+    store.load(files["one"], "pw")
+    assert store.generation == generation + 4
+    empty = IdentityStore()
+    empty.clear()
+    assert empty.generation == 0
+
+
 def test_failed_load_changes_nothing(files) -> None:
     store = IdentityStore()
     store.load(files["two"], "pw")

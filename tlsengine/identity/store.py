@@ -4,7 +4,10 @@ Handshakes read the store from many threads while an application may reload its 
 at any time, so the store is copy-on-write: writers build a new immutable tuple under a
 lock and swap it in; readers take `snapshot()` and never lock. Every change bumps
 `generation`, which the session cache uses so no session made under an old identity is
-resumed. A load that fails raises before anything is swapped, so the old identities stay.
+resumed; a call that changes nothing (appending only identities already there, re-pinning
+the same fingerprint) leaves it alone, so it does not throw away good sessions. A replacing
+load always counts as a change: the keystore may carry the same leaf with a new chain. A
+load that fails raises before anything is swapped, so the old identities stay.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ class IdentityStore:
 
     @property
     def generation(self) -> int:
-        """Bumped by every change (load, add, remove, clear, pin)."""
+        """Bumped by every change (load, add, remove, clear, pin); unchanged by no-ops."""
         return self._generation
 
     @property
@@ -115,7 +118,8 @@ class IdentityStore:
         """Parse a PKCS#12 and install its identities (all or nothing).
 
         With ``replace=True`` the new identities take the place of everything loaded
-        before; otherwise they are appended (an identical identity is not added twice).
+        before (always a new generation); otherwise they are appended, an identity already
+        there is not added twice, and the generation moves only if something was added.
         On any error the store is left exactly as it was.
         """
         loaded = load_pkcs12(data, password)
@@ -123,7 +127,12 @@ class IdentityStore:
             if replace:
                 self._swap(tuple(loaded))
             else:
-                self._swap(self._items + tuple(i for i in loaded if i not in self._items))
+                added: list[Identity] = []
+                for identity in loaded:
+                    if identity not in self._items and identity not in added:
+                        added.append(identity)
+                if added:
+                    self._swap(self._items + tuple(added))
         return loaded
 
     def add(self, identity: Identity) -> None:
@@ -178,8 +187,9 @@ class IdentityStore:
         else:
             raise IdentityError(f"pin() needs an Identity or fingerprint for {host}")
         with self._lock:
-            self._pins = MappingProxyType({**self._pins, name: fingerprint})
-            self._generation += 1
+            if self._pins.get(name) != fingerprint:
+                self._pins = MappingProxyType({**self._pins, name: fingerprint})
+                self._generation += 1
 
     def unpin(self, host: str) -> None:
         """Remove the pin for ``host`` if there is one."""
