@@ -21,11 +21,6 @@ def _info(**kw) -> CertificateRequestInfo:
     return CertificateRequestInfo(**kw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: CertificateRequestInfo lets TypeError escape (request._scheme shifts tuple "
-    "items without checking they are ints; scalar where a list is expected is iterated)",
-)
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -56,11 +51,6 @@ def test_request_info_bad_input_is_a_documented_error(kwargs):
         pytest.fail(f"{type(exc).__name__} escaped: {exc}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit: select_identity lets AttributeError/TypeError escape for a bad now=, pins= "
-    "or identities= (select.py: now.tzinfo, pins.items(), list(value), tuple(identities))",
-)
 @pytest.mark.parametrize(
     "kwargs",
     [

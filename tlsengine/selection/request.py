@@ -29,9 +29,30 @@ OidFiltersInput = (
 )
 
 
+def _byte(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFF
+
+
+def _items(values: object, what: str, example: str, *, allow_bytes: bool = False) -> list[Any]:
+    """``values`` as a list, or DecodeError: a scalar, a lone string or lone DER is no list."""
+    lone = str | bytes | bytearray | memoryview | Mapping
+    if isinstance(values, lone) and not (allow_bytes and isinstance(values, bytes | bytearray)):
+        raise DecodeError(
+            f"{what} must be a list such as {example}, not one {type(values).__name__}"
+        )
+    if not isinstance(values, Iterable):
+        raise DecodeError(f"{what} must be a list such as {example}, not {type(values).__name__}")
+    return list(values)
+
+
 def _scheme(value: SchemeInput) -> str:
     """A scheme as its RFC 8446 name: names kept, code points and (hash, sig) pairs named."""
-    if isinstance(value, tuple) and len(value) == 2:
+    if isinstance(value, tuple):
+        if len(value) != 2 or not (_byte(value[0]) and _byte(value[1])):
+            raise DecodeError(
+                f"a signature scheme pair must be (hash, signature) with two ints 0-255, "
+                f"not {value!r}"
+            )
         value = (value[0] << 8) | value[1]
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFF:
         return scheme_name(value)
@@ -48,9 +69,8 @@ def _scheme(value: SchemeInput) -> str:
 def _schemes(values: Iterable[SchemeInput] | None) -> tuple[str, ...] | None:
     if values is None:
         return None
-    if isinstance(values, str | bytes):
-        raise DecodeError("signature schemes must be a list of names, not one string")
-    return tuple(_scheme(v) for v in values)
+    items = _items(values, "signature schemes", "['ecdsa_secp256r1_sha256']")
+    return tuple(_scheme(v) for v in items)
 
 
 def _certificate_type(value: str | int) -> str:
@@ -61,6 +81,10 @@ def _certificate_type(value: str | int) -> str:
     raise DecodeError(
         f"unknown certificate type {value!r}: use 'rsa_sign', 'ecdsa_sign' or a number 0-255"
     )
+
+
+def _types(values: object) -> list[Any]:
+    return _items(values, "certificate_types", "['ecdsa_sign'] or b'\\x40'", allow_bytes=True)
 
 
 def _ca_name(value: CANameInput) -> tuple[x509.Name, bytes]:
@@ -98,7 +122,9 @@ class CertificateRequestInfo:
     ``signature_schemes_cert`` is None when the server did not send the extension.
     ``certificate_types`` holds TLS 1.2 names ("rsa_sign", "ecdsa_sign"; unknown as "0xNN")
     and is None for TLS 1.3 or when not given. ``certificate_authorities`` accepts x509.Name
-    objects or their DER; ``certificate_authorities_der`` keeps the DER for exact matching.
+    objects or their DER; ``certificate_authorities_der`` keeps the DER for exact matching
+    (derived from the names unless given, then one entry per name in the same order).
+    Malformed input of any kind raises `DecodeError` naming the argument.
     ``oid_filters`` (TLS 1.3, RFC 8446 4.2.5) accepts a mapping or pairs of (dotted OID or
     ObjectIdentifier, DER of the extension value) and is stored as a tuple of pairs; an empty
     value asks only that the extension be present.
@@ -136,12 +162,26 @@ class CertificateRequestInfo:
             raise DecodeError(f"version must be 'TLSv1.2' or 'TLSv1.3', not {version!r}")
         names: list[x509.Name] = []
         ders: list[bytes] = []
-        for value in certificate_authorities or ():
+        cas = _items(certificate_authorities or (), "certificate_authorities", "[ca.subject]")
+        for value in cas:
             name, der = _ca_name(value)
             names.append(name)
             ders.append(der)
-        if certificate_authorities_der and len(certificate_authorities_der) == len(ders):
-            ders = [bytes(d) for d in certificate_authorities_der]
+        given_ders = _items(
+            certificate_authorities_der or (), "certificate_authorities_der", "[b'0...']"
+        )
+        for der in given_ders:
+            if not isinstance(der, bytes | bytearray | memoryview):
+                raise DecodeError(
+                    f"certificate_authorities_der must hold DER bytes, not {type(der).__name__}"
+                )
+        if given_ders:
+            if len(given_ders) != len(ders):
+                raise DecodeError(
+                    f"certificate_authorities_der has {len(given_ders)} entries for "
+                    f"{len(ders)} certificate_authorities: give one DER per name, in order"
+                )
+            ders = [bytes(d) for d in given_ders]
         if certificate_types is not None and version == "TLSv1.3":
             raise DecodeError("certificate_types exist only in TLS 1.2 CertificateRequests")
         if oid_filters and version == "TLSv1.2":
@@ -158,7 +198,7 @@ class CertificateRequestInfo:
             "signature_schemes_cert": _schemes(signature_schemes_cert),
             "certificate_types": None
             if certificate_types is None
-            else tuple(map(_certificate_type, certificate_types)),
+            else tuple(map(_certificate_type, _types(certificate_types))),
             "oid_filters": _oid_filters(oid_filters or ()),
             "context": bytes(context),
             "post_handshake": bool(post_handshake),

@@ -133,14 +133,48 @@ def _host(name: str | None) -> str | None:
 
 
 def _pinned_fingerprints(pins: Pins | None, server_name: str | None) -> set[str]:
-    host = _host(server_name)
-    if not pins or host is None:
+    """The fingerprints pinned for ``server_name``; every pin is checked, used or not."""
+    if pins is None:
         return set()
+    if not isinstance(pins, Mapping):
+        raise IdentityError(f"pins must map host names to fingerprints, not {type(pins).__name__}")
+    host = _host(server_name)
+    found: set[str] = set()
     for key, value in pins.items():
-        if _host(key) == host:
-            values = [value] if isinstance(value, str) else list(value)
-            return {v.replace(":", "").lower() for v in values}
-    return set()
+        if not isinstance(key, str):
+            raise IdentityError(f"pins keys must be host names (str), not {type(key).__name__}")
+        fingerprints = _pin_values(key, value)
+        if host is not None and _host(key) == host:
+            found = fingerprints
+    return found
+
+
+def _pin_values(host: str, value: object) -> set[str]:
+    """A pin's fingerprint(s), normalised: SHA-256 hex, colons and spaces dropped."""
+    if isinstance(value, str):
+        values: list[object] = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | bytearray | Mapping):
+        values = list(value)
+    else:
+        raise IdentityError(
+            f"pins[{host!r}] must be a SHA-256 fingerprint or a set of them, "
+            f"not {type(value).__name__}"
+        )
+    out = set()
+    for item in values:
+        if not isinstance(item, str):
+            raise IdentityError(
+                f"pins[{host!r}] holds a value of type {type(item).__name__}; fingerprints "
+                "are hex strings"
+            )
+        fingerprint = item.replace(":", "").replace(" ", "").lower()
+        if len(fingerprint) != 64 or fingerprint.strip("0123456789abcdef"):
+            raise IdentityError(
+                f"pins[{host!r}] has {item!r}, not a SHA-256 fingerprint "
+                "(64 hex digits, colons allowed)"
+            )
+        out.add(fingerprint)
+    return out
 
 
 class Selection:
@@ -457,6 +491,13 @@ def _index_of(identities: Any) -> IdentityIndex:
     index = getattr(identities, "index", None)
     if isinstance(index, IdentityIndex):
         return index
+    if isinstance(identities, str | bytes | bytearray | memoryview) or not isinstance(
+        identities, Iterable
+    ):
+        raise IdentityError(
+            "select_identity needs identities as a list of Identity objects, an IdentityIndex "
+            f"or an IdentityStore, not {type(identities).__name__}"
+        )
     items = tuple(identities)
     for item in items:
         if not isinstance(item, Identity):
@@ -487,8 +528,12 @@ def select_identity(
     index = _index_of(identities)
     if now is None:
         now = datetime.datetime.now(datetime.UTC)
+    elif not isinstance(now, datetime.datetime):
+        raise IdentityError(f"now must be a datetime.datetime, not {type(now).__name__}")
     elif now.tzinfo is None:
         now = now.replace(tzinfo=datetime.UTC)
+    if callback is not None and not callable(callback):
+        raise IdentityError(f"callback must be callable, not {type(callback).__name__}")
     request = _Request(info, index)
     judge = _Judge(request, now, _pinned_fingerprints(pins, info.server_name))
     position = judge.best()
