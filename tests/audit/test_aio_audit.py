@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from inproc_server import Server, SocketPeer
+
 from tlsengine import ClientContext
 from tlsengine.socket.aio import open_connection
 from tlsengine.testing import cert_pem
-
-from .flight import Server, SocketPeer
 
 
 def test_unread_stream_applies_back_pressure(server_material, root_ca):

@@ -1,4 +1,4 @@
-"""Audit of the sans-IO TLS 1.3 client against an in-process server (tests/audit/flight.py).
+"""Audit of the sans-IO TLS 1.3 client against an in-process server (tests/inproc_server.py).
 
 Each xfail(strict) pins a defect found by reading and attacking the code; the plain tests
 are regression guards for the security properties that held.
@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from inproc_server import SIMPLE_REQUEST, Server, certificate_request, encode_handshake, ext, vec
 
 from tlsengine.errors import (
     AlertReceived,
@@ -18,8 +19,6 @@ from tlsengine.errors import (
     TLSError,
 )
 from tlsengine.protocol import ClientConfig, ClientConnection, ConnectionClosed
-
-from .flight import SIMPLE_REQUEST, Server, certificate_request, encode_handshake, ext, vec
 
 
 def _connected(server_material, identity, *, request=None, **config):

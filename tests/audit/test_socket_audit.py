@@ -7,12 +7,11 @@ import threading
 import time
 
 import pytest
+from inproc_server import Server, SocketPeer
 
 from tlsengine import ClientContext
 from tlsengine.errors import TLSEngineError, TLSTimeout
 from tlsengine.testing import cert_pem
-
-from .flight import Server, SocketPeer
 
 
 def _trickling_peer(records, pause: float):
@@ -109,10 +108,10 @@ def test_rejected_server_certificate_is_not_reported_as_verified(server_material
 
 
 def test_socket_keeps_only_the_newest_session_tickets(server_material, root_ca):
+    from inproc_server import vec
+
     from tlsengine.protocol.wire import encode_handshake
     from tlsengine.socket.tlssocket import MAX_TICKETS
-
-    from .flight import vec
 
     chain, key = server_material
 

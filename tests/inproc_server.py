@@ -1,5 +1,13 @@
-"""An in-process TLS 1.3 server for the audit: builds every flight itself, so a test can
-damage any message (before it is hashed and encrypted) or speak out of turn."""
+"""An in-process TLS 1.3 server: builds every flight itself, so a test can damage any message
+(before it is hashed and encrypted) or speak out of turn.
+
+Real servers never send malformed EncryptedExtensions or CertificateRequests, so to reach
+the decoders behind the record protection this builds the server's first flight itself:
+ServerHello, then EncryptedExtensions, [CertificateRequest], Certificate,
+CertificateVerify and Finished under real handshake keys. A ``mutate`` hook may rewrite
+any message before it is hashed and encrypted, so the damage reaches the client's
+handlers rather than its AEAD check. Used by the protocol fuzz/hardening tests and the audit.
+"""
 
 from __future__ import annotations
 
@@ -148,6 +156,28 @@ class Server:
         self.app_secret = next_traffic_secret(SUITE.hash_name, self.app_secret)
         self.app_write = RecordProtection(SUITE, self.app_secret)
         return record
+
+
+def server_flight(
+    client_records: bytes,
+    chain_ders: Sequence[bytes],
+    key: Any,
+    *,
+    request: bytes | None = None,
+    mutate: Mutate | None = None,
+    keys_out: list[RecordProtection] | None = None,
+) -> bytes:
+    """The server's answer to the client's first flight (one ClientHello record).
+
+    ``keys_out``, when given, receives the server's application-data protection, so a test
+    can go on sending post-handshake messages.
+    """
+    server = Server(chain_ders, key, request=request, mutate=mutate)
+    flight = server.answer(client_records)
+    if keys_out is not None:
+        assert server.app_write is not None
+        keys_out.append(server.app_write)
+    return flight
 
 
 class SocketPeer:
