@@ -106,8 +106,9 @@ def main() -> None:
         ratios.append(ours / theirs)
         print(f"  {name:<28} {ours * 1e3:>8.3f}ms {theirs * 1e3:>11.3f}ms {ours / theirs:>5.2f}x")
     print(f"  worst ratio {max(ratios):.2f}x, mean {sum(ratios) / len(ratios):.2f}x (goal <= 1.2x)")
-    print("  (both sides run the KDFs in OpenSSL; our extra is the Python DER walk and the")
-    print("   chain signature checks cryptography does not make)")
+    print("  (the gap is the RFC 7292 Appendix B KDF, which cryptography does not expose, so")
+    print("   ours runs in Python over hashlib: 2,048 SHA-256 rounds for the MAC, ~0.47 ms, plus")
+    print("   3 x 2,048 SHA-1 rounds for the 3DES key and IV of -descert files, ~1.5 ms)")
 
     leaves = [inter.identity(f"member {n}", "p256", alias=f"member-{n}") for n in range(200)]
     keystore = build_pkcs12(leaves, PASSWORD)
