@@ -11,7 +11,9 @@ import os
 import shutil
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from tlsengine.identity.model import Identity
 from tlsengine.testing import CA
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -46,3 +48,16 @@ def root_ca() -> CA:
 @pytest.fixture(scope="session")
 def other_root_ca() -> CA:
     return CA.root("tlsengine Test Root B", key="rsa2048")
+
+
+@pytest.fixture(scope="session")
+def server_material(root_ca: CA) -> tuple[list[bytes], object]:
+    """A localhost server chain (DER, leaf first) and its P-256 key, for in-process servers."""
+    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
+    return [cert.public_bytes(Encoding.DER), root_ca.certificate.public_bytes(Encoding.DER)], key
+
+
+@pytest.fixture(scope="session")
+def client_identity(root_ca: CA) -> Identity:
+    """One P-256 client identity under ``root_ca``."""
+    return root_ca.identity("test client", "p256")

@@ -4,7 +4,6 @@ CertificateVerify and Finished, built and encrypted by an in-process server flig
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inproc_server import SUITE, certificate_request, ext, server_flight, vec
@@ -12,17 +11,6 @@ from proto_helpers import choose
 
 from tlsengine.errors import DecodeError, HandshakeError, TLSError
 from tlsengine.protocol import ClientConfig, ClientConnection, HandshakeComplete
-
-
-@pytest.fixture(scope="session")
-def server_material(root_ca):
-    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
-    return [cert.public_bytes(Encoding.DER), root_ca.certificate.public_bytes(Encoding.DER)], key
-
-
-@pytest.fixture(scope="session")
-def fuzz_identity(root_ca):
-    return root_ca.identity("fuzz client", "p256")
 
 
 def _request(root_ca) -> bytes:
@@ -46,34 +34,34 @@ def _run(server_material, identity, request=None, mutate=None):
 
 
 def test_in_process_flight_completes_and_we_answer_the_request(
-    server_material, fuzz_identity, root_ca
+    server_material, client_identity, root_ca
 ):
-    conn, events = _run(server_material, fuzz_identity, request=_request(root_ca))
+    conn, events = _run(server_material, client_identity, request=_request(root_ca))
     assert any(isinstance(e, HandshakeComplete) for e in events)
     info = conn.certificate_request
     assert list(info.certificate_authorities) == [root_ca.name]
     assert info.signature_schemes == ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256", "0x0a0a")
     assert info.oid_filters[0][0] == "2.5.29.37"
-    assert conn.client_identity is fuzz_identity
+    assert conn.client_identity is client_identity
     assert conn.data_to_send()[:6] == b"\x14\x03\x03\x00\x01\x01"  # CCS, then our flight
 
 
 def test_certificate_request_without_signature_algorithms_is_missing_extension(
-    server_material, fuzz_identity
+    server_material, client_identity
 ):
     with pytest.raises(HandshakeError, match="signature_algorithms") as info:
-        _run(server_material, fuzz_identity, request=certificate_request(b""))
+        _run(server_material, client_identity, request=certificate_request(b""))
     assert info.value.send_alert == "missing_extension"
 
 
-def test_malformed_ca_name_is_decode_error(server_material, fuzz_identity):
+def test_malformed_ca_name_is_decode_error(server_material, client_identity):
     sigalgs = ext(13, vec(b"\x04\x03", 2))
     bad = ext(47, vec(vec(b"\x30\x05\x31\x03\x30", 2), 2))
     with pytest.raises(DecodeError):
-        _run(server_material, fuzz_identity, request=certificate_request(sigalgs + bad))
+        _run(server_material, client_identity, request=certificate_request(sigalgs + bad))
 
 
-def test_ca_name_with_unknown_string_tag_is_decode_error(server_material, fuzz_identity):
+def test_ca_name_with_unknown_string_tag_is_decode_error(server_material, client_identity):
     """Found by fuzzing: a DirectoryString tag 0 made cryptography raise KeyError.
 
     The selection layer now reports it as a DecodeError itself, which the connection answers
@@ -83,13 +71,13 @@ def test_ca_name_with_unknown_string_tag_is_decode_error(server_material, fuzz_i
     with pytest.raises(DecodeError) as info:
         _run(
             server_material,
-            fuzz_identity,
+            client_identity,
             request=certificate_request(sigalgs + ext(47, vec(vec(name, 2), 2))),
         )  # noqa: E501
     assert "X.501 Name" in str(info.value)
 
 
-def test_certificate_verify_over_a_different_transcript_fails(server_material, fuzz_identity):
+def test_certificate_verify_over_a_different_transcript_fails(server_material, client_identity):
     """4.4.3: a signature that does not verify is decrypt_error (and nothing of ours goes out)."""
 
     def mutate(index: int, message: bytes) -> bytes:
@@ -98,7 +86,9 @@ def test_certificate_verify_over_a_different_transcript_fails(server_material, f
         return message
 
     chain, key = server_material
-    conn = ClientConnection(ClientConfig(identities=[fuzz_identity], select=choose(fuzz_identity)))
+    conn = ClientConnection(
+        ClientConfig(identities=[client_identity], select=choose(client_identity))
+    )
     conn.start_handshake()
     flight = server_flight(conn.data_to_send(), chain, key, mutate=mutate)
     with pytest.raises(HandshakeError, match="CertificateVerify") as info:
@@ -112,7 +102,7 @@ def test_certificate_verify_over_a_different_transcript_fails(server_material, f
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_damaged_encrypted_messages_raise_only_tls_errors(
-    server_material, fuzz_identity, root_ca, data
+    server_material, client_identity, root_ca, data
 ):
     target = data.draw(st.integers(0, 4), label="message index")
     edits = data.draw(
@@ -129,7 +119,7 @@ def test_damaged_encrypted_messages_raise_only_tls_errors(
         return bytes(raw[:cut] if cut is not None else raw)
 
     try:
-        _run(server_material, fuzz_identity, request=_request(root_ca), mutate=mutate)
+        _run(server_material, client_identity, request=_request(root_ca), mutate=mutate)
     except TLSError:
         pass
 
@@ -144,11 +134,11 @@ def _connected(server_material, identity):
     return conn, keys[0]
 
 
-def test_post_handshake_messages_from_the_in_process_server(server_material, fuzz_identity):
+def test_post_handshake_messages_from_the_in_process_server(server_material, client_identity):
     from tlsengine.protocol import KeyUpdated, SessionTicketReceived
     from tlsengine.protocol.wire import encode_handshake
 
-    conn, server = _connected(server_material, fuzz_identity)
+    conn, server = _connected(server_material, client_identity)
     ticket = encode_handshake(
         4, (3600).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"T", 2) + vec(b"", 2)
     )  # noqa: E501
@@ -170,27 +160,27 @@ def test_post_handshake_messages_from_the_in_process_server(server_material, fuz
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(msg_type=st.sampled_from([4, 13, 24, 11, 20, 8]), body=st.binary(max_size=300))
 def test_garbage_post_handshake_messages_raise_only_tls_errors(
-    server_material, fuzz_identity, msg_type, body
+    server_material, client_identity, msg_type, body
 ):
     from tlsengine.protocol.wire import encode_handshake
 
-    conn, server = _connected(server_material, fuzz_identity)
+    conn, server = _connected(server_material, client_identity)
     try:
         conn.receive_data(server.seal(22, encode_handshake(msg_type, body)))
     except TLSError:
         pass
 
 
-def test_send_data_uses_full_records_of_at_most_2_14_bytes(server_material, fuzz_identity):
-    conn, _ = _connected(server_material, fuzz_identity)
+def test_send_data_uses_full_records_of_at_most_2_14_bytes(server_material, client_identity):
+    conn, _ = _connected(server_material, client_identity)
     conn.send_data(bytes(40000))
     assert _record_sizes(conn.data_to_send()) == [16384 + 17, 16384 + 17, 40000 - 32768 + 17]
 
 
-def test_peer_close_notify_ends_reading_but_we_may_still_send(server_material, fuzz_identity):
+def test_peer_close_notify_ends_reading_but_we_may_still_send(server_material, client_identity):
     from tlsengine.protocol import ConnectionClosed, State
 
-    conn, server = _connected(server_material, fuzz_identity)
+    conn, server = _connected(server_material, client_identity)
     assert conn.receive_data(server.seal(21, b"\x01\x00")) == [ConnectionClosed()]
     assert conn.state is State.CLOSED
     assert conn.receive_data(b"ignored after close") == []

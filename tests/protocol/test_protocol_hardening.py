@@ -7,7 +7,6 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
 from inproc_server import SUITE, certificate_request, ext, server_flight, vec
 from proto_helpers import choose
 from tlslite.messages import ClientHello
@@ -33,20 +32,11 @@ CCS = b"\x14\x03\x03\x00\x01\x01"
 REQUEST_BODY = ext(13, vec(b"\x04\x03", 2))  # signature_algorithms: ecdsa_secp256r1_sha256
 
 
-@pytest.fixture(scope="module")
-def server_material(root_ca):
-    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
-    return [cert.public_bytes(Encoding.DER), root_ca.certificate.public_bytes(Encoding.DER)], key
-
-
-@pytest.fixture(scope="module")
-def identity(root_ca):
-    return root_ca.identity("hardening client", "p256")
-
-
-def _connected(server_material, identity):
+def _connected(server_material, client_identity):
     chain, key = server_material
-    conn = ClientConnection(ClientConfig(identities=[identity], select=choose(identity)))
+    conn = ClientConnection(
+        ClientConfig(identities=[client_identity], select=choose(client_identity))
+    )
     conn.start_handshake()
     keys: list[RecordProtection] = []
     conn.receive_data(server_flight(conn.data_to_send(), chain, key, keys_out=keys))
@@ -68,10 +58,10 @@ def _sni(server_name) -> bytes:
 # --------------------------------------------------------------------------- records
 
 
-def test_plaintext_alert_after_server_hello_is_unexpected_message(server_material, identity):
+def test_plaintext_alert_after_server_hello_is_unexpected_message(server_material, client_identity):
     """Once the handshake keys are in, a clear-text alert is unauthenticated: refused."""
     chain, key = server_material
-    conn = ClientConnection(ClientConfig(identities=[identity]))
+    conn = ClientConnection(ClientConfig(identities=[client_identity]))
     conn.start_handshake()
     server_hello = _first_record(server_flight(conn.data_to_send(), chain, key))
     conn.receive_data(server_hello + CCS)
@@ -82,16 +72,20 @@ def test_plaintext_alert_after_server_hello_is_unexpected_message(server_materia
     assert out[:6] == CCS and out[6:7] == b"\x17"  # our alert is protected (after a CCS)
 
 
-def test_plaintext_change_cipher_spec_after_the_handshake_is_refused(server_material, identity):
-    conn, _ = _connected(server_material, identity)
+def test_plaintext_change_cipher_spec_after_the_handshake_is_refused(
+    server_material, client_identity
+):
+    conn, _ = _connected(server_material, client_identity)
     with pytest.raises(HandshakeError) as info:
         conn.receive_data(CCS)
     assert info.value.send_alert == "unexpected_message"
 
 
-def test_change_cipher_spec_inside_a_fragmented_message_is_refused(server_material, identity):
+def test_change_cipher_spec_inside_a_fragmented_message_is_refused(
+    server_material, client_identity
+):
     chain, key = server_material
-    conn = ClientConnection(ClientConfig(identities=[identity]))
+    conn = ClientConnection(ClientConfig(identities=[client_identity]))
     conn.start_handshake()
     record = _first_record(server_flight(conn.data_to_send(), chain, key))
     half = record[5:20]
@@ -103,9 +97,9 @@ def test_change_cipher_spec_inside_a_fragmented_message_is_refused(server_materi
 
 @pytest.mark.parametrize("inner_type", [0x14, 0x18, 0x63, 0xFF])
 def test_protected_records_of_other_content_types_are_refused(
-    server_material, identity, inner_type
+    server_material, client_identity, inner_type
 ):
-    conn, server = _connected(server_material, identity)
+    conn, server = _connected(server_material, client_identity)
     with pytest.raises(HandshakeError) as info:
         conn.receive_data(server.seal(inner_type, b"\x01\x00"))
     assert info.value.send_alert == "unexpected_message"
@@ -114,9 +108,9 @@ def test_protected_records_of_other_content_types_are_refused(
 # --------------------------------------------------------------------------- after close_notify
 
 
-def test_reading_goes_on_after_our_close_notify(server_material, identity):
+def test_reading_goes_on_after_our_close_notify(server_material, client_identity):
     """KeyUpdate and CertificateRequest are read (keys move on) but never answered."""
-    conn, server = _connected(server_material, identity)
+    conn, server = _connected(server_material, client_identity)
     conn.send_close_notify()
     conn.data_to_send()
     request = certificate_request(REQUEST_BODY, context=b"\x07")
@@ -133,8 +127,8 @@ def test_reading_goes_on_after_our_close_notify(server_material, identity):
 # --------------------------------------------------------------------------- bounds
 
 
-def test_only_the_newest_session_tickets_are_kept(server_material, identity):
-    conn, server = _connected(server_material, identity)
+def test_only_the_newest_session_tickets_are_kept(server_material, client_identity):
+    conn, server = _connected(server_material, client_identity)
     tickets = [
         encode_handshake(
             4, (60).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"T%d" % i, 2) + vec(b"", 2)
@@ -146,15 +140,15 @@ def test_only_the_newest_session_tickets_are_kept(server_material, identity):
     assert kept == [b"T%d" % i for i in range(5, MAX_SESSION_TICKETS + 5)]
 
 
-def test_session_ticket_does_not_pickle(server_material, identity):
+def test_session_ticket_does_not_pickle(server_material, client_identity):
     ticket = SessionTicket(b"t", 60, 0, b"n", SUITE.name, None, psk=b"secret psk")
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(ticket)
     assert "secret psk" not in repr(ticket)
 
 
-def test_post_handshake_request_context_may_not_repeat(server_material, identity):
-    conn, server = _connected(server_material, identity)
+def test_post_handshake_request_context_may_not_repeat(server_material, client_identity):
+    conn, server = _connected(server_material, client_identity)
     request = certificate_request(REQUEST_BODY, context=b"\x01")
     events = conn.receive_data(server.seal(22, request))
     assert events == [PostHandshakeAuthCompleted(True)]
@@ -163,8 +157,8 @@ def test_post_handshake_request_context_may_not_repeat(server_material, identity
     assert info.value.send_alert == "illegal_parameter"
 
 
-def test_post_handshake_requests_are_bounded(server_material, identity):
-    conn, server = _connected(server_material, identity)
+def test_post_handshake_requests_are_bounded(server_material, client_identity):
+    conn, server = _connected(server_material, client_identity)
     for n in range(MAX_POST_HANDSHAKE_REQUESTS):
         request = certificate_request(REQUEST_BODY, context=n.to_bytes(2, "big"))
         assert conn.receive_data(server.seal(22, request)) == [PostHandshakeAuthCompleted(True)]

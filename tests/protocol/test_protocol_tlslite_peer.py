@@ -24,11 +24,6 @@ def server_pki(root_ca):
     return [cert, root_ca.certificate], key
 
 
-@pytest.fixture(scope="session")
-def client_identity(root_ca):
-    return root_ca.identity("tlslite client", "p256")
-
-
 def test_x25519mlkem768_as_first_key_share(server_pki):
     chain, key = server_pki
     with TestServer(chain, key, groups=["x25519mlkem768"], app="echo") as srv:
