@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inproc_server import server_flight
+
 from tlsengine.identity.model import Identity
 from tlsengine.protocol import (
     ClientConfig,
@@ -23,6 +25,7 @@ from tlsengine.protocol import (
     Event,
     HandshakeComplete,
 )
+from tlsengine.protocol.record import RecordProtection
 from tlsengine.testing import CA, cert_pem, key_pem
 
 HOST = "127.0.0.1"
@@ -39,6 +42,20 @@ class FixedSelection:
 
 def choose(identity: Identity | None, scheme: str | None = None) -> Callable[..., FixedSelection]:
     return lambda info, identities: FixedSelection(identity, scheme)
+
+
+def connected_in_process(
+    server_material: tuple[Sequence[bytes], Any], identity: Identity
+) -> tuple[ClientConnection, RecordProtection]:
+    """A client that finished a handshake with tests/inproc_server.py's flight, and the
+    server's application-data protection for sending it post-handshake records."""
+    chain, key = server_material
+    conn = ClientConnection(ClientConfig(identities=[identity], select=choose(identity)))
+    conn.start_handshake()
+    keys: list[RecordProtection] = []
+    conn.receive_data(server_flight(conn.data_to_send(), chain, key, keys_out=keys))
+    conn.data_to_send()
+    return conn, keys[0]
 
 
 class Client:

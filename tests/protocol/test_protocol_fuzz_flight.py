@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inproc_server import SUITE, certificate_request, ext, server_flight, vec
-from proto_helpers import choose
+from proto_helpers import choose, connected_in_process
 
 from tlsengine.errors import DecodeError, HandshakeError, TLSError
 from tlsengine.protocol import ClientConfig, ClientConnection, HandshakeComplete
@@ -124,21 +124,11 @@ def test_damaged_encrypted_messages_raise_only_tls_errors(
         pass
 
 
-def _connected(server_material, identity):
-    chain, key = server_material
-    conn = ClientConnection(ClientConfig(identities=[identity], select=choose(identity)))
-    conn.start_handshake()
-    keys: list = []
-    conn.receive_data(server_flight(conn.data_to_send(), chain, key, keys_out=keys))
-    conn.data_to_send()
-    return conn, keys[0]
-
-
 def test_post_handshake_messages_from_the_in_process_server(server_material, client_identity):
     from tlsengine.protocol import KeyUpdated, SessionTicketReceived
     from tlsengine.protocol.wire import encode_handshake
 
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     ticket = encode_handshake(
         4, (3600).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"T", 2) + vec(b"", 2)
     )  # noqa: E501
@@ -164,7 +154,7 @@ def test_garbage_post_handshake_messages_raise_only_tls_errors(
 ):
     from tlsengine.protocol.wire import encode_handshake
 
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     try:
         conn.receive_data(server.seal(22, encode_handshake(msg_type, body)))
     except TLSError:
@@ -172,7 +162,7 @@ def test_garbage_post_handshake_messages_raise_only_tls_errors(
 
 
 def test_send_data_uses_full_records_of_at_most_2_14_bytes(server_material, client_identity):
-    conn, _ = _connected(server_material, client_identity)
+    conn, _ = connected_in_process(server_material, client_identity)
     conn.send_data(bytes(40000))
     assert _record_sizes(conn.data_to_send()) == [16384 + 17, 16384 + 17, 40000 - 32768 + 17]
 
@@ -180,7 +170,7 @@ def test_send_data_uses_full_records_of_at_most_2_14_bytes(server_material, clie
 def test_peer_close_notify_ends_reading_but_we_may_still_send(server_material, client_identity):
     from tlsengine.protocol import ConnectionClosed, State
 
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     assert conn.receive_data(server.seal(21, b"\x01\x00")) == [ConnectionClosed()]
     assert conn.state is State.CLOSED
     assert conn.receive_data(b"ignored after close") == []

@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 from inproc_server import SUITE, certificate_request, ext, server_flight, vec
-from proto_helpers import choose
+from proto_helpers import connected_in_process
 from tlslite.messages import ClientHello
 from tlslite.utils.codec import Parser
 
@@ -30,18 +30,6 @@ from tlsengine.protocol.wire import encode_handshake
 
 CCS = b"\x14\x03\x03\x00\x01\x01"
 REQUEST_BODY = ext(13, vec(b"\x04\x03", 2))  # signature_algorithms: ecdsa_secp256r1_sha256
-
-
-def _connected(server_material, client_identity):
-    chain, key = server_material
-    conn = ClientConnection(
-        ClientConfig(identities=[client_identity], select=choose(client_identity))
-    )
-    conn.start_handshake()
-    keys: list[RecordProtection] = []
-    conn.receive_data(server_flight(conn.data_to_send(), chain, key, keys_out=keys))
-    conn.data_to_send()
-    return conn, keys[0]
 
 
 def _first_record(records: bytes) -> bytes:
@@ -75,7 +63,7 @@ def test_plaintext_alert_after_server_hello_is_unexpected_message(server_materia
 def test_plaintext_change_cipher_spec_after_the_handshake_is_refused(
     server_material, client_identity
 ):
-    conn, _ = _connected(server_material, client_identity)
+    conn, _ = connected_in_process(server_material, client_identity)
     with pytest.raises(HandshakeError) as info:
         conn.receive_data(CCS)
     assert info.value.send_alert == "unexpected_message"
@@ -99,7 +87,7 @@ def test_change_cipher_spec_inside_a_fragmented_message_is_refused(
 def test_protected_records_of_other_content_types_are_refused(
     server_material, client_identity, inner_type
 ):
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     with pytest.raises(HandshakeError) as info:
         conn.receive_data(server.seal(inner_type, b"\x01\x00"))
     assert info.value.send_alert == "unexpected_message"
@@ -110,7 +98,7 @@ def test_protected_records_of_other_content_types_are_refused(
 
 def test_reading_goes_on_after_our_close_notify(server_material, client_identity):
     """KeyUpdate and CertificateRequest are read (keys move on) but never answered."""
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     conn.send_close_notify()
     conn.data_to_send()
     request = certificate_request(REQUEST_BODY, context=b"\x07")
@@ -128,7 +116,7 @@ def test_reading_goes_on_after_our_close_notify(server_material, client_identity
 
 
 def test_only_the_newest_session_tickets_are_kept(server_material, client_identity):
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     tickets = [
         encode_handshake(
             4, (60).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"T%d" % i, 2) + vec(b"", 2)
@@ -148,7 +136,7 @@ def test_session_ticket_does_not_pickle(server_material, client_identity):
 
 
 def test_post_handshake_request_context_may_not_repeat(server_material, client_identity):
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     request = certificate_request(REQUEST_BODY, context=b"\x01")
     events = conn.receive_data(server.seal(22, request))
     assert events == [PostHandshakeAuthCompleted(True)]
@@ -158,7 +146,7 @@ def test_post_handshake_request_context_may_not_repeat(server_material, client_i
 
 
 def test_post_handshake_requests_are_bounded(server_material, client_identity):
-    conn, server = _connected(server_material, client_identity)
+    conn, server = connected_in_process(server_material, client_identity)
     for n in range(MAX_POST_HANDSHAKE_REQUESTS):
         request = certificate_request(REQUEST_BODY, context=n.to_bytes(2, "big"))
         assert conn.receive_data(server.seal(22, request)) == [PostHandshakeAuthCompleted(True)]
