@@ -72,21 +72,26 @@ def _describe_plaintext(content_type: int, data: bytes) -> str:
     return "alert record" if content_type == ALERT else "handshake record"
 
 
+#: What ClientConfig offers in signature_algorithms by default (also what the testing
+#: strategies put in the requests they draw).
+DEFAULT_SIGNATURE_SCHEMES: tuple[str, ...] = (
+    "ecdsa_secp256r1_sha256",
+    "ecdsa_secp384r1_sha384",
+    "ecdsa_secp521r1_sha512",
+    "ed25519",
+    "ed448",
+    "rsa_pss_rsae_sha256",
+    "rsa_pss_rsae_sha384",
+    "rsa_pss_rsae_sha512",
+    # certificates only (never a TLS 1.3 CertificateVerify): most chains are PKCS#1 signed
+    "rsa_pkcs1_sha256",
+    "rsa_pkcs1_sha384",
+    "rsa_pkcs1_sha512",
+)
+
+
 def _default_signature_schemes() -> tuple[str, ...]:
-    return (
-        "ecdsa_secp256r1_sha256",
-        "ecdsa_secp384r1_sha384",
-        "ecdsa_secp521r1_sha512",
-        "ed25519",
-        "ed448",
-        "rsa_pss_rsae_sha256",
-        "rsa_pss_rsae_sha384",
-        "rsa_pss_rsae_sha512",
-        # certificates only (never a TLS 1.3 CertificateVerify): most chains are PKCS#1 signed
-        "rsa_pkcs1_sha256",
-        "rsa_pkcs1_sha384",
-        "rsa_pkcs1_sha512",
-    )
+    return DEFAULT_SIGNATURE_SCHEMES
 
 
 @dataclass

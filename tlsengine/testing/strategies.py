@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from ..cli.pki import CA, SigningHash, generate_key
 from ..identity.model import Identity, PrivateKey
+from ..protocol.connection import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
 
 #: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).
@@ -40,20 +41,10 @@ EKUS = ("client", "none", "server-only", "any")
 KEY_USAGES = ("default", "no-digital-signature", "absent")
 ISSUERS = ("ec-root", "rsa-root", "ec-intermediate")
 
-# Offered in requests: every scheme we know, a few legacy ones, and unknown code points.
+# Offered in requests: every scheme the client offers, a few legacy ones, and unknown code points.
 REQUEST_SCHEMES = (
-    "ecdsa_secp256r1_sha256",
-    "ecdsa_secp384r1_sha384",
-    "ecdsa_secp521r1_sha512",
-    "ed25519",
-    "ed448",
-    "rsa_pss_rsae_sha256",
-    "rsa_pss_rsae_sha384",
-    "rsa_pss_rsae_sha512",
+    *DEFAULT_SIGNATURE_SCHEMES,
     "rsa_pss_pss_sha256",
-    "rsa_pkcs1_sha256",
-    "rsa_pkcs1_sha384",
-    "rsa_pkcs1_sha512",
     "rsa_pkcs1_sha1",
     "ecdsa_sha1",
     "rsa_pkcs1_sha224",
