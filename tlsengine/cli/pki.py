@@ -172,31 +172,32 @@ class CA:
         )
 
 
-def _ca_key_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
+def key_usage_with(**bits: bool) -> x509.KeyUsage:
+    """A KeyUsage with only the named bits set (x509.KeyUsage wants all nine spelled out)."""
+    names = (
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
     )
+    unknown = set(bits) - set(names)
+    if unknown:
+        raise TypeError(f"not KeyUsage bits: {sorted(unknown)}")
+    return x509.KeyUsage(**{name: bits.get(name, False) for name in names})
+
+
+def _ca_key_usage() -> x509.KeyUsage:
+    return key_usage_with(digital_signature=True, key_cert_sign=True, crl_sign=True)
 
 
 def _leaf_key_usage(key: PrivateKey) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=isinstance(key, rsa.RSAPrivateKey),
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
+    return key_usage_with(
+        digital_signature=True, key_encipherment=isinstance(key, rsa.RSAPrivateKey)
     )
 
 

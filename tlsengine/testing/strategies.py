@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import strategies as st
 
-from ..cli.pki import CA, SigningHash, generate_key
+from ..cli.pki import CA, SigningHash, generate_key, key_usage_with
 from ..identity.model import Identity, PrivateKey
 from ..protocol.connection import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
@@ -118,7 +118,7 @@ class StrategyPool:
         }[eku]
         ku = None
         if key_usage == "no-digital-signature":
-            ku = _key_usage(digital_signature=False)
+            ku = key_usage_with(digital_signature=False, content_commitment=True)
         cn = f"{key}/{validity}/{eku}/{key_usage}#{copy}"[:64]
         cert, private_key = ca.issue(
             cn, self.keys[key], eku=ekus, key_usage=ku, not_before=start, not_after=end
@@ -127,20 +127,6 @@ class StrategyPool:
             cert = _without_key_usage(ca, cert, private_key)
         chain = (cert, ca.certificate, *ca.parents)
         return Identity.create(cert, private_key, chain, alias=f"{cn}@{issuer}")
-
-
-def _key_usage(digital_signature: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=True,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 def _without_key_usage(ca: CA, cert: x509.Certificate, key: PrivateKey) -> x509.Certificate:
