@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..identity.model import Identity, PrivateKey
+from ..selection.oid_filters import KEY_USAGE_BITS
 
 KEY_SPECS = ("rsa2048", "rsa3072", "rsa4096", "p256", "p384", "p521", "ed25519", "ed448")
 #: The digests this PKI signs with (None for EdDSA keys, which hash internally).
@@ -174,21 +175,10 @@ class CA:
 
 def key_usage_with(**bits: bool) -> x509.KeyUsage:
     """A KeyUsage with only the named bits set (x509.KeyUsage wants all nine spelled out)."""
-    names = (
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    )
-    unknown = set(bits) - set(names)
+    unknown = set(bits) - set(KEY_USAGE_BITS)
     if unknown:
         raise TypeError(f"not KeyUsage bits: {sorted(unknown)}")
-    return x509.KeyUsage(**{name: bits.get(name, False) for name in names})
+    return x509.KeyUsage(**{name: bits.get(name, False) for name in KEY_USAGE_BITS})
 
 
 def _ca_key_usage() -> x509.KeyUsage:

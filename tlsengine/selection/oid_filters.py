@@ -19,7 +19,8 @@ KEY_USAGE = ExtensionOID.KEY_USAGE.dotted_string
 EXTENDED_KEY_USAGE = ExtensionOID.EXTENDED_KEY_USAGE.dotted_string
 RECOGNISED = (KEY_USAGE, EXTENDED_KEY_USAGE)
 
-_KU_BITS = (
+#: x509.KeyUsage's field names in RFC 5280 bit order (bit 0 first).
+KEY_USAGE_BITS = (
     "digital_signature",
     "content_commitment",
     "key_encipherment",
@@ -79,7 +80,7 @@ def _leaf_key_usage(cert: x509.Certificate) -> set[int] | None:
     except (x509.ExtensionNotFound, ValueError):
         return None
     bits = set()
-    for n, attr in enumerate(_KU_BITS):
+    for n, attr in enumerate(KEY_USAGE_BITS):
         try:
             if getattr(ku, attr):
                 bits.add(n)
@@ -107,7 +108,9 @@ def mismatch(cert: x509.Certificate, filters: tuple[tuple[str, bytes], ...]) -> 
                 if have is None:
                     return "the server requires a key usage extension and the leaf has none"
                 want = _key_usage_bits(value) if value else set()
-                missing = sorted(_KU_BITS[b] if b < len(_KU_BITS) else str(b) for b in want - have)
+                missing = sorted(
+                    KEY_USAGE_BITS[b] if b < len(KEY_USAGE_BITS) else str(b) for b in want - have
+                )
                 if missing:
                     return f"the leaf's key usage lacks {', '.join(missing)}"
             else:
