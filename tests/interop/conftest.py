@@ -13,6 +13,8 @@ from tlsengine.identity.model import Identity
 from tlsengine.testing import CA
 
 KEY_TYPES = ("rsa2048", "p256", "p384", "ed25519")
+#: Every TLS 1.3 suite the client offers, each tried against every peer that can pin one.
+TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 
 
 @pytest.fixture(scope="session")

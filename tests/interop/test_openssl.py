@@ -23,12 +23,11 @@ from .client import (
     messages,
     verdicts,
 )
-from .conftest import KEY_TYPES
+from .conftest import KEY_TYPES, TLS13_SUITES
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
 
-TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 GROUPS = ("x25519", "secp256r1", "secp384r1")
 # what a CertificateVerify from each key type may use in TLS 1.3
 SCHEMES = {

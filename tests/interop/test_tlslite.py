@@ -25,12 +25,11 @@ from .client import (
     fetch_rejected,
     verdicts,
 )
-from .conftest import KEY_TYPES
+from .conftest import KEY_TYPES, TLS13_SUITES
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
 
-TLS13_SUITES = ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256")
 GROUPS = ("x25519", "secp256r1", "secp384r1", "x25519mlkem768")
 ODD_SCHEMES = [0xFE00, "rsa_pkcs1_sha1", "ecdsa_secp384r1_sha384", 0x0B0B, "ed448"]
 
