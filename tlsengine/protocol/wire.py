@@ -14,7 +14,8 @@ from typing import Any, Protocol, Self, TypeVar
 
 from tlslite.utils.codec import Parser
 
-from ..errors import DecodeError
+from ..errors import DecodeError, PKCS12FormatError
+from ..identity.der import decode_oid
 from .record import fatal
 
 __all__ = [
@@ -179,18 +180,14 @@ def decode_oid_filters(data: bytes) -> list[tuple[str, bytes]]:
 
 
 def _dotted_oid(body: bytes) -> str:
-    """The content octets of a DER OBJECT IDENTIFIER as a dotted string."""
-    if not body or body[-1] & 0x80:
-        raise fatal("decode_error", "oid_filters holds a malformed OID", error=DecodeError)
-    arcs: list[int] = []
-    value = 0
-    for byte in body:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    first = min(arcs[0] // 40, 2)
-    return ".".join(str(a) for a in (first, arcs[0] - 40 * first, *arcs[1:]))
+    """The content octets of a DER OBJECT IDENTIFIER as a dotted string (the identity layer's
+    decoder; its format error becomes our decode_error)."""
+    try:
+        return decode_oid(body, "oid_filters OID")
+    except PKCS12FormatError:
+        raise fatal(
+            "decode_error", "oid_filters holds a malformed OID", error=DecodeError
+        ) from None
 
 
 def scheme_names(codes: Sequence[Any]) -> list[str]:
