@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
 from peers import HOST, Peers, ServerPKI, subject_of, write_identity
 from tlslite import HandshakeSettings, TLSConnection, X509CertChain
 
@@ -21,6 +23,21 @@ from tlsengine.testing import CA, TestServer, cert_pem
 pytestmark = pytest.mark.interop
 
 GET = b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
+
+
+def s_client(openssl: str, port: int, *flags: str) -> str:
+    """What ``openssl s_client`` prints for one handshake with the local peer (no input)."""
+    return subprocess.run(
+        [openssl, "s_client", "-connect", f"{HOST}:{port}", *flags],
+        input=b"",
+        capture_output=True,
+        timeout=10,
+    ).stdout.decode()
+
+
+def acceptable_ca_names(s_client_out: str) -> list[str]:
+    """The lines after s_client's "Acceptable client certificate CA names" heading."""
+    return s_client_out.split("Acceptable client certificate CA names\n", 1)[1].splitlines()
 
 
 def stdlib_get(
@@ -162,19 +179,10 @@ def test_tlslite_server_rejects_stranger_and_missing_cert(
 
 def test_openssl_client_sees_extension_47(peers: Peers, root_ca: CA, other_root_ca: CA):
     """openssl s_client decodes our certificate_authorities extension into its CA list."""
-    import subprocess
-
-    from conftest import require_tool
-
     openssl = require_tool("openssl")
     srv = peers.tlslite(request_client_cert=True, ca_names=[other_root_ca.name, root_ca.name])
-    out = subprocess.run(
-        [openssl, "s_client", "-connect", f"{HOST}:{srv.port}", "-tls1_3"],
-        input=b"",
-        capture_output=True,
-        timeout=10,
-    ).stdout.decode()
-    names = out.split("Acceptable client certificate CA names\n", 1)[1].splitlines()[:2]
+    out = s_client(openssl, srv.port, "-tls1_3")
+    names = acceptable_ca_names(out)[:2]
     assert names == [
         "O = tlsengine test PKI, CN = tlsengine Test Root B",
         "O = tlsengine test PKI, CN = tlsengine Test Root A",
@@ -272,20 +280,11 @@ def test_test_server_refuses_bad_configuration(server_pki: ServerPKI):
 
 def test_tlslite_server_tls12_sends_ca_list(peers: Peers, root_ca: CA, other_root_ca: CA):
     """TLS 1.2: the CA names travel in the CertificateRequest's own list."""
-    import subprocess
-
-    from conftest import require_tool
-
     openssl = require_tool("openssl")
     srv = peers.tlslite(
         request_client_cert=True, ca_names=[other_root_ca.name], versions=["TLSv1.2"]
     )
-    out = subprocess.run(
-        [openssl, "s_client", "-connect", f"{HOST}:{srv.port}", "-tls1_2"],
-        input=b"",
-        capture_output=True,
-        timeout=10,
-    ).stdout.decode()
+    out = s_client(openssl, srv.port, "-tls1_2")
     assert "Protocol  : TLSv1.2" in out
-    names = out.split("Acceptable client certificate CA names\n", 1)[1].splitlines()[:1]
+    names = acceptable_ca_names(out)[:1]
     assert names == ["O = tlsengine test PKI, CN = tlsengine Test Root B"]
