@@ -107,8 +107,9 @@ def write_identity(identity: Identity, directory: Path) -> tuple[Path, Path]:
 
 
 def subject_of(identity: Identity) -> str:
-    """RFC 4514 subject, the form nginx's ``$ssl_client_s_dn`` and our records use."""
-    return identity.certificate.subject.rfc4514_string()
+    """RFC 4514 subject, the form nginx's ``$ssl_client_s_dn`` and our records use
+    (Identity.subject already holds it)."""
+    return identity.subject
 
 
 # --------------------------------------------------------------------------- ports and waits
