@@ -85,19 +85,24 @@ def test_certificate_request_with_ca_names_odd_schemes_and_cert_schemes(
     assert record.scheme == "ecdsa_secp256r1_sha256"
 
 
-def test_default_selection_picks_by_ca_name_and_explains(server_pki, root_ca, other_root_ca):
-    """Without a select= hook the selection layer's select_identity runs on the snapshot."""
+def _echo_server_for_root_clients(server_pki, root_ca) -> TestServer:
+    """An echo server that requires a client certificate from root A and names only root A."""
     chain, key = server_pki
-    wrong = other_root_ca.identity("wrong ca", "p256")
-    right = root_ca.identity("right ca", "p256")
-    with TestServer(
+    return TestServer(
         chain,
         key,
         require_client_cert=True,
         trusted=[root_ca.certificate],
         ca_names=[root_ca.certificate],
         app="echo",
-    ) as srv:
+    )
+
+
+def test_default_selection_picks_by_ca_name_and_explains(server_pki, root_ca, other_root_ca):
+    """Without a select= hook the selection layer's select_identity runs on the snapshot."""
+    wrong = other_root_ca.identity("wrong ca", "p256")
+    right = root_ca.identity("right ca", "p256")
+    with _echo_server_for_root_clients(server_pki, root_ca) as srv:
         config = ClientConfig(identities=[wrong, right], trace=True)
         with Client(srv.address, config) as client:
             client.handshake()
@@ -114,16 +119,8 @@ def test_default_selection_picks_by_ca_name_and_explains(server_pki, root_ca, ot
 def test_nothing_fits_sends_empty_certificate_and_raises_with_reasons(
     server_pki, root_ca, other_root_ca
 ):
-    chain, key = server_pki
     wrong = other_root_ca.identity("only wrong", "p256")
-    with TestServer(
-        chain,
-        key,
-        require_client_cert=True,
-        trusted=[root_ca.certificate],
-        ca_names=[root_ca.certificate],
-        app="echo",
-    ) as srv:
+    with _echo_server_for_root_clients(server_pki, root_ca) as srv:
         with Client(srv.address, ClientConfig(identities=[wrong])) as client:
             client.handshake()
             with pytest.raises(ClientCertificateRejected) as info:
