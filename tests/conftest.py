@@ -22,6 +22,7 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TOOL_PACKAGES = {
     "openssl": "openssl",
     "keytool": "default-jdk-headless",
+    "javac": "default-jdk-headless",
     "gnutls-serv": "gnutls-bin",
     "certtool": "gnutls-bin",
     "nginx": "nginx-light",
