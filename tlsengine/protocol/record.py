@@ -125,6 +125,12 @@ class RecordReader:
         header = bytes(view[off : off + 5])
         content_type = header[0]
         if content_type not in _KNOWN_TYPES:
+            if bytes(view[off : off + 5]) == b"HTTP/":
+                raise fatal(
+                    "unexpected_message",
+                    "the server answered in plain HTTP, not TLS: is this the HTTPS port?",
+                    error=DecodeError,
+                )
             raise fatal("unexpected_message", f"record of unknown content type {content_type}")
         if header[1] != 3:
             raise fatal(

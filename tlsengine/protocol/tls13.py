@@ -357,7 +357,10 @@ class TLS13Handshake:
         if bad_schemes:
             raise HandshakeError(f"unknown signature schemes {bad_schemes}")
         if cfg.max_version != "TLSv1.3":
-            raise HandshakeError("only TLS 1.3 is implemented so far; set max_version='TLSv1.3'")
+            raise HandshakeError(
+                "only TLS 1.3 is implemented so far: use maximum_version='TLSv1.3' "
+                "(ClientContext) or --tls1.3 (command line)"
+            )
         self._server_name = _server_name_text(cfg.server_name)
         self._sni = _sni_bytes(self._server_name)
         self._alpn = _alpn_bytes(cfg.alpn_protocols)
