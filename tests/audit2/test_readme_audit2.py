@@ -116,11 +116,6 @@ def test_probe_cafile_and_insecure_are_exclusive() -> None:
     assert done.returncode == 2 and "not allowed with" in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit2: README shows get [--cafile F | --insecure] as exclusive; get.py:24-25 "
-    "accepts both (probe groups them)",
-)
 def test_get_cafile_and_insecure_are_exclusive() -> None:
     done = cli("get", "https://127.0.0.1:1/", "--cafile", "x.pem", "--insecure")
     assert done.returncode == 2 and "not allowed with" in done.stderr

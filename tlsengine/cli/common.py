@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from typing import Any
 
@@ -91,9 +92,24 @@ def _port(text: str, whole: str) -> int:
     return int(text)
 
 
+def network_failure(host: str, port: int, exc: OSError | ValueError) -> int:
+    """One line naming the target, for failures before any TLS byte was exchanged."""
+    if isinstance(exc, socket.gaierror):
+        reason = f"cannot resolve {host!r} ({exc.strerror or exc})"
+    elif isinstance(exc, TimeoutError):
+        reason = "timed out"
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or str(exc) or type(exc).__name__
+    else:  # ValueError / UnicodeError: the name cannot even be encoded (IDNA, label length)
+        reason = f"{host!r} is not a valid host name"
+    print(f"tlsengine: error: cannot connect to {host}:{port}: {reason}", file=sys.stderr)
+    return 1
+
+
 def fail(exc: BaseException) -> int:
     """One clear line on stderr and a non-zero exit, for errors the user can act on."""
-    kind = "error" if isinstance(exc, TLSEngineError) else type(exc).__name__
+    usage = isinstance(exc, IdentityError | ValueError)  # the user's input, not the peer
+    kind = "error" if usage or isinstance(exc, TLSEngineError) else type(exc).__name__
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     print(f"tlsengine: {kind}: {first}", file=sys.stderr)
-    return 2 if isinstance(exc, IdentityError) else 1
+    return 2 if usage else 1

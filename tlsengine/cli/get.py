@@ -7,22 +7,31 @@ layer lands; the point is to show which identity a real server got.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 import h11
 
 from ..errors import TLSEngineError
-from .common import add_identity_options, add_version_options, fail, make_context
+from .common import (
+    add_identity_options,
+    add_version_options,
+    fail,
+    make_context,
+    network_failure,
+)
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("get", help="fetch an HTTPS URL with client-certificate authentication")
     p.add_argument("url", metavar="URL")
     add_identity_options(p)
-    p.add_argument("--cafile", metavar="F", help="PEM roots for the server's chain")
-    p.add_argument("--insecure", action="store_true", help="skip server verification")
+    trust = p.add_mutually_exclusive_group()
+    trust.add_argument("--cafile", metavar="F", help="PEM roots for the server's chain")
+    trust.add_argument("--insecure", action="store_true", help="skip server verification")
     p.add_argument("-X", dest="method", default=None, metavar="METHOD")
     p.add_argument("-d", dest="data", default=None, metavar="DATA", help="request body")
     p.add_argument("-H", dest="headers", action="append", default=[], metavar="'K: V'")
@@ -34,21 +43,22 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    url = urllib.parse.urlsplit(args.url)
-    if url.scheme != "https" or not url.hostname:
-        print(f"tlsengine: error: {args.url!r} is not an https:// URL", file=sys.stderr)
-        return 2
     try:
-        headers = [_header(h) for h in args.headers]
+        request = _request_from(args)
         ctx = make_context(args, trace=args.trace)
-        tls = ctx.connect((url.hostname, url.port or 443), timeout=args.timeout)
-    except (TLSEngineError, OSError, ValueError) as exc:
+    except (TLSEngineError, ValueError) as exc:
         return fail(exc)
+    try:
+        tls = ctx.connect((request.host, request.port), timeout=args.timeout)
+    except TLSEngineError as exc:
+        return fail(exc)
+    except (OSError, ValueError) as exc:
+        return network_failure(request.host, request.port, exc)
     with tls:
         if args.verbose or args.trace:
             _summary(tls, trace=args.trace)
         try:
-            status, body = _exchange(tls, url, args, headers)
+            status, body = _exchange(tls, request)
         except (TLSEngineError, OSError, h11.ProtocolError) as exc:
             return fail(exc)
     sys.stdout.buffer.write(body)
@@ -58,28 +68,68 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _header(text: str) -> tuple[str, str]:
+@dataclass(frozen=True)
+class _Request:
+    host: str  # for the socket and SNI (IDNA is the socket layer's job)
+    port: int
+    method: str
+    target: bytes  # percent-encoded ASCII
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def _request_from(args: argparse.Namespace) -> _Request:
+    """Everything the request needs, checked before any connection (ValueError if bad)."""
+    try:
+        url = urllib.parse.urlsplit(args.url)
+        port = url.port or 443
+    except ValueError as exc:
+        raise ValueError(f"{args.url!r} is not a valid URL ({exc})") from None
+    if url.scheme != "https" or not url.hostname:
+        raise ValueError(f"{args.url!r} is not an https:// URL")
+    host = url.hostname
+    path = urllib.parse.quote(url.path or "/", safe="/%:@!$&'()*+,;=~")
+    query = urllib.parse.quote(url.query, safe="/?%:@!$&'()*+,;=~")
+    target = path + (f"?{query}" if query else "")
+    try:
+        authority = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{host!r} is not a valid host name") from None
+    if ":" in authority:
+        authority = f"[{authority}]"
+    if url.port:
+        authority += f":{url.port}"
+    body = os.fsencode(args.data) if args.data is not None else b""
+    method = args.method or ("POST" if args.data is not None else "GET")
+    headers = [(b"Host", authority.encode()), (b"User-Agent", b"tlsengine")]
+    headers.append((b"Connection", b"close"))
+    if body or method in ("POST", "PUT", "PATCH"):
+        headers.append((b"Content-Length", str(len(body)).encode()))
+    headers += [_header(h) for h in args.headers]
+    if not method.isascii() or not method.isalpha():
+        raise ValueError(f"-X {method!r} is not an HTTP method")
+    return _Request(host, port, method, target.encode("ascii"), headers, body)
+
+
+def _header(text: str) -> tuple[bytes, bytes]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
         raise ValueError(f"header {text!r} is not of the form 'Name: value'")
-    return name.strip(), value.strip()
+    try:
+        return name.strip().encode("ascii"), value.strip().encode("latin-1")
+    except UnicodeError:
+        raise ValueError(
+            f"header {name.strip()!r} has characters HTTP/1.1 cannot carry; "
+            "percent-encode or base64 the value"
+        ) from None
 
 
-def _exchange(
-    tls: Any, url: urllib.parse.SplitResult, args: argparse.Namespace, extra: list[tuple[str, str]]
-) -> tuple[int, bytes]:
-    body = args.data.encode() if args.data is not None else b""
-    method = args.method or ("POST" if args.data is not None else "GET")
-    target = (url.path or "/") + (f"?{url.query}" if url.query else "")
-    host = url.netloc.rpartition("@")[2]
-    headers = [("Host", host), ("User-Agent", "tlsengine"), ("Connection", "close")]
-    if body or method in ("POST", "PUT", "PATCH"):
-        headers.append(("Content-Length", str(len(body))))
-    headers += extra
+def _exchange(tls: Any, request: _Request) -> tuple[int, bytes]:
     conn = h11.Connection(h11.CLIENT)
-    tls.sendall(conn.send(h11.Request(method=method, target=target, headers=headers)))
-    if body:
-        tls.sendall(conn.send(h11.Data(data=body)))
+    head = h11.Request(method=request.method, target=request.target, headers=request.headers)
+    tls.sendall(conn.send(head))
+    if request.body:
+        tls.sendall(conn.send(h11.Data(data=request.body)))
     tls.sendall(conn.send(h11.EndOfMessage()))
     status, chunks = 0, []
     while True:

@@ -13,6 +13,7 @@ from .common import (
     add_version_options,
     fail,
     make_context,
+    network_failure,
     split_host_port,
 )
 
@@ -41,9 +42,12 @@ def run(args: argparse.Namespace) -> int:
     host, port = split_host_port(args.target)
     try:
         ctx = make_context(args)
-        raw = socket.create_connection((host, port), timeout=args.timeout)
-    except (TLSEngineError, OSError) as exc:
+    except TLSEngineError as exc:
         return fail(exc)
+    try:
+        raw = socket.create_connection((host, port), timeout=args.timeout)
+    except (OSError, ValueError) as exc:
+        return network_failure(host, port, exc)
     report: dict[str, Any]
     with raw:
         tls = ctx.wrap_socket(
