@@ -217,3 +217,12 @@ def test_repr_and_str_never_show_key_material(two) -> None:
             assert "private_key" not in text
         with pytest.raises(TypeError):
             pickle.dumps(ident)
+
+
+def test_store_refuses_pickle_and_copy_with_a_clear_message() -> None:
+    import copy
+
+    store = IdentityStore()
+    for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(TypeError, match="holds private keys"):
+            attempt(store)

@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import IdentityError
 from .model import Identity
@@ -100,6 +100,9 @@ class IdentityStore:
             if ident.alias == alias_or_fingerprint or ident.fingerprint == fingerprint:
                 return ident
         return None
+
+    def __reduce__(self) -> NoReturn:  # the identities hold private keys
+        raise TypeError("IdentityStore holds private keys and cannot be pickled or copied")
 
     def __repr__(self) -> str:
         aliases = ", ".join(repr(i.alias) for i in self._items)
