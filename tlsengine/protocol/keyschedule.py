@@ -47,9 +47,6 @@ class CipherSuite:
     def hash_length(self) -> int:
         return _SIZES[self.hash_name]
 
-    def hash_algorithm(self) -> hashes.HashAlgorithm:
-        return _HASHES[self.hash_name]()
-
 
 CIPHER_SUITES: dict[str, CipherSuite] = {
     s.name: s

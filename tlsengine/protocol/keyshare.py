@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import HandshakeError
 
-__all__ = ["GROUPS", "GROUP_NAMES", "KeyShare", "generate_key_share"]
+__all__ = ["GROUPS", "GROUP_NAMES", "KeyShare"]
 
 #: Group name -> IANA NamedGroup code point.
 GROUPS: dict[str, int] = {
@@ -103,8 +103,3 @@ class KeyShare:
         assert self._x25519 is not None
         # cryptography refuses an all-zero result (low-order point) with ValueError
         return self._x25519.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
-
-
-def generate_key_share(group: str) -> KeyShare:
-    """A fresh ephemeral key share for ``group``."""
-    return KeyShare(group)

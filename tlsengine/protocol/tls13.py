@@ -377,8 +377,6 @@ class TLS13Handshake:
         self._cookie: bytes | None = None
         self._server_public_key: Any = None
         self._cert_request_context: bytes | None = None
-        self._client_app_secret = b""
-        self._server_app_secret = b""
         self._resumption_master = b""
         self._offered_exts: set[int] = set()
         self._request_contexts: set[bytes] = set()

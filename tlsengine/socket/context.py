@@ -8,7 +8,6 @@ never mixes old and new identities.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -360,15 +359,6 @@ def normalize_hostname(name: str | bytes | None) -> str | None:
         return name.encode("idna").decode("ascii")
     except UnicodeError as exc:
         raise TLSError(f"server_hostname {name!r} is not a valid IDNA host name: {exc}") from exc
-
-
-def is_ip_literal(name: str) -> bool:
-    """True for IPv4/IPv6 literals, which RFC 6066 forbids in SNI."""
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 __all__ = ["ClientContext", "VERSIONS", "RENEGOTIATION", "normalize_hostname"]

@@ -23,7 +23,6 @@ from ..protocol.events import (
     ConnectionClosed,
     DataReceived,
     Event,
-    HandshakeComplete,
     SessionTicketReceived,
 )
 
@@ -567,8 +566,6 @@ class TLSSocket:
             elif isinstance(event, SessionTicketReceived):
                 self.session_tickets.append(event)
                 del self.session_tickets[:-MAX_TICKETS]
-            elif isinstance(event, HandshakeComplete):
-                pass
 
     def _flush(self) -> None:
         out = self._conn.data_to_send()
