@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
 import socket
 import sys
 from typing import Any
@@ -42,15 +43,20 @@ def password_from_env(var: str | None) -> str | None:
 
 
 def load_identities(args: argparse.Namespace) -> list[Identity]:
-    """Every identity of every --pkcs12 file, in order (the password applies to all)."""
+    """Every identity of every --pkcs12 file, in order (the password applies to all).
+
+    Each FILE goes in as a Path, so a typo reads "no such PKCS#12 file" (a str would be
+    tried as base64), and every error names the file, since several may be given.
+    """
     from ..identity.pkcs12 import load_pkcs12
 
     password = password_from_env(args.password_env)
     identities: list[Identity] = []
     for path in args.pkcs12:
-        if not os.path.isfile(path):
-            raise IdentityError(f"{path}: no such file")
-        identities.extend(load_pkcs12(path, password))
+        try:
+            identities.extend(load_pkcs12(pathlib.Path(path), password))
+        except IdentityError as exc:
+            raise type(exc)(f"{path}: {exc}") from None
     return identities
 
 
