@@ -54,7 +54,7 @@ from ..errors import (
     TLSError,
 )
 from ..selection.request import CertificateRequestInfo
-from ..selection.schemes import key_profile, sign, usable_schemes, verify
+from ..selection.schemes import key_profile, scheme_name, sign, usable_schemes, verify
 from .events import (
     Event,
     HandshakeComplete,
@@ -75,7 +75,6 @@ from .record import fatal
 from .wire import (
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
-    SIGNATURE_SCHEMES,
     certificate_request_fields,
     decode,
     decode_certificate13,
@@ -647,7 +646,7 @@ class TLS13Handshake:
     def _handle_certificate_verify(self, raw: bytes, events: list[Event]) -> None:
         message = decode(lambda: CertificateVerify(TLS13), raw, "CertificateVerify")
         hi, lo = message.signatureAlgorithm
-        scheme = SIGNATURE_SCHEMES.get(hi << 8 | lo, f"0x{hi << 8 | lo:04x}")
+        scheme = scheme_name(hi << 8 | lo)
         if scheme not in self.config.signature_schemes or scheme not in CV_SCHEMES:
             raise fatal(
                 "illegal_parameter",

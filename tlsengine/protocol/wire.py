@@ -16,6 +16,7 @@ from tlslite.utils.codec import Parser
 
 from ..errors import DecodeError, PKCS12FormatError
 from ..identity.der import decode_oid
+from ..selection.schemes import SCHEMES, scheme_name
 from .record import fatal
 
 __all__ = [
@@ -32,25 +33,9 @@ __all__ = [
     "scheme_names",
 ]
 
-#: RFC 8446 section 4.2.3 SignatureScheme code -> name.
-SIGNATURE_SCHEMES: dict[int, str] = {
-    0x0401: "rsa_pkcs1_sha256",
-    0x0501: "rsa_pkcs1_sha384",
-    0x0601: "rsa_pkcs1_sha512",
-    0x0403: "ecdsa_secp256r1_sha256",
-    0x0503: "ecdsa_secp384r1_sha384",
-    0x0603: "ecdsa_secp521r1_sha512",
-    0x0804: "rsa_pss_rsae_sha256",
-    0x0805: "rsa_pss_rsae_sha384",
-    0x0806: "rsa_pss_rsae_sha512",
-    0x0807: "ed25519",
-    0x0808: "ed448",
-    0x0809: "rsa_pss_pss_sha256",
-    0x080A: "rsa_pss_pss_sha384",
-    0x080B: "rsa_pss_pss_sha512",
-    0x0201: "rsa_pkcs1_sha1",
-    0x0203: "ecdsa_sha1",
-}
+#: RFC 8446 section 4.2.3 code -> name of every scheme we sign or verify (the selection
+#: layer's table: one list of schemes for the whole engine).
+SIGNATURE_SCHEMES: dict[int, str] = {s.code: s.name for s in SCHEMES.values()}
 SCHEME_CODES: dict[str, int] = {name: code for code, name in SIGNATURE_SCHEMES.items()}
 
 EXT_CERTIFICATE_AUTHORITIES = 47
@@ -192,11 +177,10 @@ def _dotted_oid(body: bytes) -> str:
 
 def scheme_names(codes: Sequence[Any]) -> list[str]:
     """tlslite (hash, sig) tuples or ints -> RFC 8446 names; unknown ones as ``0x....``."""
-    out = []
-    for item in codes:
-        code = (item[0] << 8) | item[1] if isinstance(item, tuple) else int(item)
-        out.append(SIGNATURE_SCHEMES.get(code, f"0x{code:04x}"))
-    return out
+    return [
+        scheme_name((item[0] << 8) | item[1] if isinstance(item, tuple) else int(item))
+        for item in codes
+    ]
 
 
 def certificate_request_fields(extensions: Sequence[Any] | None) -> dict[str, Any]:
