@@ -38,7 +38,7 @@ def password_from_env(var: str | None) -> str | None:
     if not var:
         return None
     if var not in os.environ:
-        raise IdentityError(f"--password-env names {var}, which is not set in the environment")
+        raise IdentityError(f"--password-env: environment variable {var} is not set")
     return os.environ[var]
 
 

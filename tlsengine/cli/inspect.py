@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pathlib
 import sys
 from typing import Any
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from ..errors import IdentityError
 from ..identity.model import Identity
 from ..identity.pkcs12 import load_pkcs12
+from .common import password_from_env
 
 
 def add_parser(subparsers: Any) -> None:
@@ -84,13 +84,11 @@ def _describe(cert: x509.Certificate) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    password = None
-    if args.password_env:
-        password = os.environ.get(args.password_env)
-        if password is None:
-            print(f"tlsengine inspect: environment variable {args.password_env} is not set",
-                  file=sys.stderr)  # fmt: skip
-            return 2
+    try:
+        password = password_from_env(args.password_env)
+    except IdentityError as exc:
+        print(f"tlsengine inspect: {exc}", file=sys.stderr)
+        return 2
     try:  # FILE is always a path (never base64), so a typo says "no such file"
         identities = load_pkcs12(pathlib.Path(args.file), password)
     except IdentityError as exc:
