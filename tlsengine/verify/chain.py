@@ -145,26 +145,28 @@ class ServerVerifier:
         """Validate; returns the built path (leaf to root) or raises with a rule name."""
         chain = _parse_chain(chain_der)
         when = self.now or datetime.datetime.now(datetime.UTC)
-        builder = self._builder.time(when)
-        if self.check_hostname:
-            if not server_name:
-                raise CertificateVerificationError(
-                    "check_hostname is on but no server name was given; pass "
-                    "server_hostname= or turn check_hostname off",
-                    rule="hostname-mismatch",
-                )
-            verifier = builder.build_server_verifier(_subject_for(server_name))
-            try:
-                path = verifier.verify(chain[0], chain[1:])
-            except VerificationError as exc:
-                raise _translate(exc, chain, when, server_name, self.profile) from None
-            except ValueError as exc:
-                raise _malformed(exc) from exc
-            _check_leaf_key(chain[0])
-            return path
-        # No name to check: path validation alone, with one of the leaf's own names as the
-        # subject (the server verifier needs one; the client verifier would want clientAuth).
-        return self._verify_without_name(builder, chain, when)
+        if not self.check_hostname:
+            # No name to check: path validation alone, with one of the leaf's own names as
+            # the subject (the server verifier needs one; the client verifier wants clientAuth).
+            server_name = None
+            subject = _leaf_subject(chain[0])
+        elif not server_name:
+            raise CertificateVerificationError(
+                "check_hostname is on but no server name was given; pass "
+                "server_hostname= or turn check_hostname off",
+                rule="hostname-mismatch",
+            )
+        else:
+            subject = _subject_for(server_name)
+        verifier = self._builder.time(when).build_server_verifier(subject)
+        try:
+            path = verifier.verify(chain[0], chain[1:])
+        except VerificationError as exc:
+            raise _translate(exc, chain, when, server_name, self.profile) from None
+        except ValueError as exc:
+            raise _malformed(exc) from exc
+        _check_leaf_key(chain[0])
+        return path
 
     def bind(self, server_name: str | None) -> Callable[[list[bytes]], None]:
         """The one-argument callable the sans-IO protocol's ``verify_chain`` expects."""
@@ -174,40 +176,28 @@ class ServerVerifier:
 
         return verify_chain
 
-    def _verify_without_name(
-        self, builder: PolicyBuilder, chain: list[x509.Certificate], when: datetime.datetime
-    ) -> list[x509.Certificate]:
-        """Path validation without a name: use the leaf's own first SAN as the subject."""
-        leaf = chain[0]
-        try:
-            sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        except x509.ExtensionNotFound:
-            sans = None
-        except ValueError as exc:  # duplicate or undecodable extensions
-            raise _malformed(exc) from exc
-        subject: DNSName | IPAddress | None = None
-        if sans is not None:
-            ips = sans.get_values_for_type(x509.IPAddress)
-            names = [n for n in sans.get_values_for_type(x509.DNSName) if "*" not in n]
-            wild = [n.replace("*", "x", 1) for n in sans.get_values_for_type(x509.DNSName)]
-            if names:
-                subject = _subject_for(names[0])
-            elif ips:
-                subject = IPAddress(ips[0])
-            elif wild:
-                subject = _subject_for(wild[0])
-        if subject is None:
-            raise CertificateVerificationError(
-                "server certificate has no DNS or IP subjectAltName", rule="missing-san"
-            )
-        try:
-            path = builder.build_server_verifier(subject).verify(leaf, chain[1:])
-        except VerificationError as exc:
-            raise _translate(exc, chain, when, None, self.profile) from None
-        except ValueError as exc:
-            raise _malformed(exc) from exc
-        _check_leaf_key(leaf)
-        return path
+
+def _leaf_subject(leaf: x509.Certificate) -> DNSName | IPAddress:
+    """The leaf's first DNS name (else IP, else a wildcard made concrete) as a subject."""
+    try:
+        sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        sans = None
+    except ValueError as exc:  # duplicate or undecodable extensions
+        raise _malformed(exc) from exc
+    if sans is not None:
+        dns = sans.get_values_for_type(x509.DNSName)
+        names = [n for n in dns if "*" not in n]
+        ips = sans.get_values_for_type(x509.IPAddress)
+        if names:
+            return _subject_for(names[0])
+        if ips:
+            return IPAddress(ips[0])
+        if dns:
+            return _subject_for(dns[0].replace("*", "x", 1))
+    raise CertificateVerificationError(
+        "server certificate has no DNS or IP subjectAltName", rule="missing-san"
+    )
 
 
 def _malformed(exc: Exception) -> CertificateVerificationError:
