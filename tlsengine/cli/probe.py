@@ -80,23 +80,16 @@ def run(args: argparse.Namespace) -> int:
 
 def build_report(tls: Any, outcome: str, error: BaseException | None) -> dict[str, Any]:
     info = tls.certificate_request
+    request = info.to_dict() if info is not None else {}
     selection = tls.selection
     chosen = selection.to_dict() if selection is not None else {}
     return {
         "requested": info is not None,
         "version": tls.version(),
-        "certificate_authorities": (
-            [n.rfc4514_string() for n in info.certificate_authorities] if info else []
-        ),
-        "signature_schemes": list(info.signature_schemes) if info else [],
-        "signature_schemes_cert": (
-            list(info.signature_schemes_cert)
-            if info and info.signature_schemes_cert is not None
-            else None
-        ),
-        "certificate_types": (
-            list(info.certificate_types) if info and info.certificate_types is not None else None
-        ),
+        "certificate_authorities": request.get("certificate_authorities", []),
+        "signature_schemes": request.get("signature_schemes", []),
+        "signature_schemes_cert": request.get("signature_schemes_cert"),
+        "certificate_types": request.get("certificate_types"),
         "chosen": chosen.get("chosen"),
         "scheme": chosen.get("scheme"),
         "candidates": chosen.get("candidates", []),
