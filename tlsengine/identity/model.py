@@ -58,6 +58,18 @@ def public_key_der(key: PrivateKey | PublicKeyTypes) -> bytes:
     )
 
 
+def normalise_fingerprint(text: str) -> str | None:
+    """``text`` spelled as `Identity.fingerprint` (64 lower-case hex), or None if it is not one.
+
+    Users paste fingerprints as tools print them (colon-separated, upper case), so the store
+    and selection's pins accept those spellings too, through this one rule.
+    """
+    value = text.replace(":", "").replace(" ", "").lower()
+    if len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value
+    return None
+
+
 def private_key_of(key: object) -> PrivateKey:
     """``key`` as a private key TLS client auth can sign with, else UnsupportedKeyError."""
     key_type_of(key)  # refuses unusable algorithms and curves with an actionable message

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import IdentityError
-from .model import Identity
+from .model import Identity, normalise_fingerprint
 from .pkcs12 import load_pkcs12
 from .sources import Source
 
@@ -31,13 +31,6 @@ def _normalise_host(host: str) -> str:
     if not isinstance(host, str) or not host.strip(". "):
         raise IdentityError(f"pin needs a host name, got {host!r}")
     return host.strip().rstrip(".").lower()
-
-
-def _normalise_fingerprint(text: str) -> str | None:
-    value = text.replace(":", "").replace(" ", "").lower()
-    if len(value) == 64 and all(c in "0123456789abcdef" for c in value):
-        return value
-    return None
 
 
 class IdentityStore:
@@ -95,7 +88,7 @@ class IdentityStore:
 
     def find(self, alias_or_fingerprint: str) -> Identity | None:
         """The first identity with this alias or SHA-256 fingerprint."""
-        fingerprint = _normalise_fingerprint(alias_or_fingerprint)
+        fingerprint = normalise_fingerprint(alias_or_fingerprint)
         for ident in self._items:
             if ident.alias == alias_or_fingerprint or ident.fingerprint == fingerprint:
                 return ident
@@ -152,7 +145,7 @@ class IdentityStore:
             if isinstance(identity_or_alias, Identity):
                 kept = tuple(i for i in self._items if i != identity_or_alias)
             elif isinstance(identity_or_alias, str):
-                fp = _normalise_fingerprint(identity_or_alias)
+                fp = normalise_fingerprint(identity_or_alias)
                 kept = tuple(
                     i for i in self._items if i.alias != identity_or_alias and i.fingerprint != fp
                 )
@@ -179,7 +172,7 @@ class IdentityStore:
             fingerprint = identity_or_fingerprint.fingerprint
         elif isinstance(identity_or_fingerprint, str):
             found = self.find(identity_or_fingerprint)
-            fingerprint = found.fingerprint if found else _normalise_fingerprint(
+            fingerprint = found.fingerprint if found else normalise_fingerprint(
                 identity_or_fingerprint
             )  # fmt: skip
             if fingerprint is None:

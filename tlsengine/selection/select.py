@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from ..errors import IdentityError
 from ..identity.index import CertSignature, IdentityFacts, IdentityIndex
-from ..identity.model import Identity
+from ..identity.model import Identity, normalise_fingerprint
 from . import oid_filters
 from .names import name_key
 from .request import CertificateRequestInfo
@@ -167,8 +167,8 @@ def _pin_values(host: str, value: object) -> set[str]:
                 f"pins[{host!r}] holds a value of type {type(item).__name__}; fingerprints "
                 "are hex strings"
             )
-        fingerprint = item.replace(":", "").replace(" ", "").lower()
-        if len(fingerprint) != 64 or fingerprint.strip("0123456789abcdef"):
+        fingerprint = normalise_fingerprint(item)
+        if fingerprint is None:
             raise IdentityError(
                 f"pins[{host!r}] has {item!r}, not a SHA-256 fingerprint "
                 "(64 hex digits, colons allowed)"
