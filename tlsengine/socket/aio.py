@@ -197,10 +197,7 @@ async def open_connection(
     """
     context = context or ClientContext()
     name = normalize_hostname(server_hostname or host)
-    if context.check_hostname and not name:
-        raise TLSError("check_hostname is on, so a server_hostname is needed")
-    verifier = context._server_verifier() if context.verify else None
-    conn = context._connection(name, verifier)
+    conn = context._connection(name, context._verifier_for(name))
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limit, loop=loop)
 

@@ -129,14 +129,7 @@ class ClientContext:
         ``do_handshake_on_connect=False`` and call ``do_handshake()`` yourself.
         """
         server_hostname = normalize_hostname(server_hostname)
-        if self.check_hostname and not server_hostname:
-            raise CertificateVerificationError(
-                "check_hostname is on, so wrap_socket needs server_hostname= (the name or IP "
-                "the server certificate must match); or build the context with "
-                "check_hostname=False",
-                rule="no-server-name",
-            )
-        verifier = self._server_verifier() if self.verify else None
+        verifier = self._verifier_for(server_hostname)
 
         def factory() -> Any:
             return self._connection(server_hostname, verifier)
@@ -185,6 +178,18 @@ class ClientContext:
         return (tuple(snapshot()) if callable(snapshot) else tuple(source)), source
 
     # ------------------------------------------------------------------ internals
+
+    def _verifier_for(self, server_hostname: str | None) -> ServerVerifier | None:
+        """The verifier one connection uses (None with verify=False); with check_hostname
+        on, a missing server name is refused before any byte goes out."""
+        if self.check_hostname and not server_hostname:
+            raise CertificateVerificationError(
+                "check_hostname is on, so the connection needs server_hostname= (the name or "
+                "IP the server certificate must match); or build the context with "
+                "check_hostname=False",
+                rule="no-server-name",
+            )
+        return self._server_verifier() if self.verify else None
 
     def _server_verifier(self) -> ServerVerifier:
         """Built once and reused; rebuilt if check_hostname/verify_profile were reassigned."""
