@@ -25,6 +25,7 @@ from ..protocol.events import (
     Event,
     SessionTicketReceived,
 )
+from ..protocol.tls13 import MAX_SESSION_TICKETS
 
 #: Bytes asked of the kernel per recv: big reads keep the per-record overhead low.
 RECV_SIZE = 256 * 1024
@@ -32,9 +33,8 @@ RECV_SIZE = 256 * 1024
 #: batch while we encrypt the next (1 MiB batches measured ~20% slower on upload), large
 #: enough to amortise the per-call overhead; also bounds memory for huge sendall().
 SEND_BATCH = 128 * 1024
-#: Session tickets kept per socket (the newest): a server may send any number of them, and
-#: a client resumes with one, so older ones are only memory a hostile server controls.
-MAX_TICKETS = 8
+#: Session tickets kept per socket (the newest): the same bound the core keeps its own by.
+MAX_TICKETS = MAX_SESSION_TICKETS
 
 
 class _BufferedPair(io.BufferedRWPair):
@@ -168,16 +168,9 @@ class TLSSocket:
         if n <= 0 or not self._fill():
             return 0
         written = 0
-        while self._chunks and written < n:
-            chunk = self._chunks[0]
-            take = min(len(chunk), n - written)
-            view[written : written + take] = chunk[:take]
-            written += take
-            if take == len(chunk):
-                self._chunks.popleft()
-            else:
-                self._chunks[0] = chunk[take:]
-        self._buffered -= written
+        for part in self._pop(n):
+            view[written : written + len(part)] = part
+            written += len(part)
         return written
 
     def pending(self) -> int:
@@ -221,19 +214,24 @@ class TLSSocket:
                 self._chunks[0] = first[n:]
             self._buffered -= n
             return bytes(first[:n])
+        return b"".join(self._pop(n))
+
+    def _pop(self, n: int) -> list[memoryview]:
+        """Up to ``n`` buffered bytes, as views in order, removed from the buffer."""
+        chunks = self._chunks
         parts: list[memoryview] = []
         got = 0
-        while self._chunks and got < n:
-            chunk = self._chunks[0]
+        while chunks and got < n:
+            chunk = chunks[0]
             take = min(len(chunk), n - got)
             parts.append(chunk[:take])
             got += take
             if take == len(chunk):
-                self._chunks.popleft()
+                chunks.popleft()
             else:
-                self._chunks[0] = chunk[take:]
+                chunks[0] = chunk[take:]
         self._buffered -= got
-        return b"".join(parts)
+        return parts
 
     # ------------------------------------------------------------------ writing
 
