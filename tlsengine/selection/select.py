@@ -269,13 +269,13 @@ class _Judge:
         request: _Request,
         now: datetime.datetime,
         pinned: set[str],
-        callback_note: dict[int, str] | None = None,
     ) -> None:
         self.request = request
         self.index = request.index
         self.now = now
         self.pinned = pinned
-        self.callback_note = callback_note or {}
+        # position -> "chosen-by-callback" | "declined-by-callback", set by _apply_callback
+        self.callback_note: dict[int, str] = {}
         self.pinned_positions = {p for fp in pinned for p in self.index.by_fingerprint.get(fp, ())}
 
     # ---------------------------------------------------------------- filters and ranking
@@ -311,10 +311,10 @@ class _Judge:
         )
 
     def rank_of(self, identity: Identity) -> tuple[Any, ...] | None:
-        for position, candidate in enumerate(self.index.identities):
-            if candidate is identity or candidate == identity:
-                return None if self.exclusion(position) else self.key(position)
-        return None
+        position = self._position(identity)
+        if position is None or self.exclusion(position):
+            return None
+        return self.key(position)
 
     def best(self) -> int | None:
         """Position of the best survivor: per group, the first valid member is its champion."""
