@@ -128,6 +128,17 @@ def test_only_the_newest_session_tickets_are_kept(server_material, client_identi
     assert kept == [b"T%d" % i for i in range(5, MAX_SESSION_TICKETS + 5)]
 
 
+def test_ticket_with_lifetime_zero_is_discarded_at_once(server_material, client_identity):
+    """RFC 8446 section 4.6.1: "The value of zero indicates that the ticket should be
+    discarded immediately": it is neither kept nor reported for resumption."""
+    conn, server = connected_in_process(server_material, client_identity)
+    ticket = encode_handshake(
+        4, (0).to_bytes(4, "big") + bytes(4) + vec(b"n", 1) + vec(b"T0", 2) + vec(b"", 2)
+    )
+    assert conn.receive_data(server.seal(22, ticket)) == []
+    assert conn.session_tickets == []
+
+
 def test_session_ticket_does_not_pickle(server_material, client_identity):
     ticket = SessionTicket(b"t", 60, 0, b"n", SUITE.name, None, psk=b"secret psk")
     with pytest.raises(TypeError, match="cannot be pickled"):

@@ -829,6 +829,9 @@ class TLS13Handshake:
             raise fatal("illegal_parameter", "ticket lifetime exceeds 7 days (RFC 8446 4.6.1)")
         if not message.ticket:
             raise fatal("decode_error", "NewSessionTicket with an empty ticket", error=DecodeError)
+        if message.ticket_lifetime == 0:  # "discarded immediately" (RFC 8446 4.6.1)
+            self._trace("in", "NewSessionTicket", lifetime=0, discarded=True)
+            return
         assert self._schedule is not None and self._suite is not None
         ticket = SessionTicket(
             ticket=bytes(message.ticket),
