@@ -12,19 +12,16 @@ load that fails raises before anything is swapped, so the old identities stay.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import NoReturn
 
 from ..errors import IdentityError
+from .index import IdentityIndex
 from .model import Identity, normalise_fingerprint
 from .pkcs12 import load_pkcs12
 from .sources import Source
-
-if TYPE_CHECKING:
-    from .index import IdentityIndex
 
 
 def _normalise_host(host: str) -> str:
@@ -41,7 +38,7 @@ class IdentityStore:
         self._items: tuple[Identity, ...] = tuple(identities)
         self._pins: Mapping[str, str] = MappingProxyType({})
         self._generation = 0
-        self._index: tuple[int, Any] | None = None
+        self._index: tuple[int, IdentityIndex] | None = None  # (generation, index)
 
     # ------------------------------------------------------------------ reading
 
@@ -74,8 +71,6 @@ class IdentityStore:
     @property
     def index(self) -> IdentityIndex:
         """An `IdentityIndex` over the current snapshot, rebuilt only when the store changes."""
-        from .index import IdentityIndex  # the selection work provides it
-
         with self._lock:
             generation, items, cached = self._generation, self._items, self._index
         if cached is not None and cached[0] == generation:
@@ -206,9 +201,7 @@ def default_store() -> IdentityStore:
     return _DEFAULT
 
 
-def load_client_certificate(
-    data: Source | os.PathLike[str], password: str | bytes | None = None
-) -> list[Identity]:
+def load_client_certificate(data: Source, password: str | bytes | None = None) -> list[Identity]:
     """Load a PKCS#12 into the default store, replacing what was there; on failure keep it."""
     return _DEFAULT.load(data, password, replace=True)
 
