@@ -16,9 +16,13 @@ from cryptography import x509
 from ..errors import DecodeError
 from .names import der_of, name_from_der
 from .oid_filters import dotted_oid
-from .schemes import CERTIFICATE_TYPE_CODES, CERTIFICATE_TYPES, scheme_code, scheme_name
-
-VERSIONS = ("TLSv1.2", "TLSv1.3")
+from .schemes import (
+    CERTIFICATE_TYPE_CODES,
+    CERTIFICATE_TYPES,
+    VERSIONS,
+    scheme_code,
+    scheme_name,
+)
 
 SchemeInput = str | int | tuple[int, int]
 CANameInput = x509.Name | bytes | bytearray | memoryview
