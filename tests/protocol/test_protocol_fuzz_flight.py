@@ -54,6 +54,20 @@ def test_certificate_request_without_signature_algorithms_is_missing_extension(
     assert info.value.send_alert == "missing_extension"
 
 
+def test_certificate_request_repeating_an_extension_is_illegal_parameter(
+    server_material, client_identity, root_ca
+):
+    """RFC 8446 section 4.2: no more than one extension of a type in a block; the error
+    names the state it came in, like every other handshake error."""
+    sigalgs = ext(13, vec(b"\x04\x03", 2))
+    cas = ext(47, vec(vec(root_ca.name.public_bytes(), 2), 2))
+    request = certificate_request(sigalgs + cas + cas)
+    with pytest.raises(HandshakeError, match="repeats extension 47") as info:
+        _run(server_material, client_identity, request=request)
+    assert info.value.send_alert == "illegal_parameter"
+    assert info.value.state == "WAIT_CERT_CR"
+
+
 def test_malformed_ca_name_is_decode_error(server_material, client_identity):
     sigalgs = ext(13, vec(b"\x04\x03", 2))
     bad = ext(47, vec(vec(b"\x30\x05\x31\x03\x30", 2), 2))

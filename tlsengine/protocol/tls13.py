@@ -80,6 +80,7 @@ from .wire import (
     decode_certificate13,
     encode_certificate13,
     encode_handshake,
+    extensions_by_type,
 )
 
 if TYPE_CHECKING:
@@ -179,29 +180,6 @@ class SessionTicket:
 
     def __reduce__(self) -> NoReturn:  # never let pickle carry the PSK to disk or a queue
         raise TypeError("SessionTicket objects hold a resumption secret and cannot be pickled")
-
-
-def _extensions(
-    message: Any, allowed: frozenset[int] | None, what: str, state: State
-) -> dict[int, Any]:
-    """A message's extensions by type; duplicates and unsolicited ones are the server's error."""
-    out: dict[int, Any] = {}
-    for ext in message.extensions or ():
-        if ext.extType in out:
-            raise fatal(
-                "illegal_parameter",
-                f"{what} repeats extension {ext.extType}",
-                state=state.value,
-            )
-        if allowed is not None and ext.extType not in allowed:
-            raise fatal(
-                "unsupported_extension",
-                f"{what} carries extension {ext.extType}, which we did not offer or which is "
-                "not allowed there",
-                state=state.value,
-            )
-        out[ext.extType] = ext
-    return out
 
 
 def _is_ip(host: str) -> bool:
@@ -442,11 +420,11 @@ class TLS13Handshake:
         if hello.random == TLS_1_3_HRR:
             self._handle_hello_retry_request(hello, raw)
             return
-        exts = _extensions(
+        exts = extensions_by_type(
             hello,
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_PRE_SHARED_KEY}),
             "ServerHello",
-            self.state,
+            self.state.value,
         )
         suite = self._check_hello_common(hello, exts, "ServerHello")
         if EXT_PRE_SHARED_KEY in exts:
@@ -519,11 +497,11 @@ class TLS13Handshake:
     def _handle_hello_retry_request(self, hello: Any, raw: bytes) -> None:
         if self._hrr_seen:
             raise fatal("unexpected_message", "a second HelloRetryRequest (RFC 8446 4.1.4)")
-        exts = _extensions(
+        exts = extensions_by_type(
             hello,
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_COOKIE}),
             "HelloRetryRequest",
-            self.state,
+            self.state.value,
         )
         suite = self._check_hello_common(hello, exts, "HelloRetryRequest")
         group = getattr(exts.get(EXT_KEY_SHARE), "selected_group", None)
@@ -564,7 +542,7 @@ class TLS13Handshake:
     def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
         message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
         allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
-        exts = _extensions(message, allowed, "EncryptedExtensions", self.state)
+        exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
         alpn = exts.get(EXT_ALPN)
         if alpn is not None:
@@ -588,7 +566,7 @@ class TLS13Handshake:
             raise fatal("illegal_parameter", "post-handshake CertificateRequest needs a context")
         if not post_handshake and context:
             raise fatal("illegal_parameter", "CertificateRequest context must be empty here")
-        fields = certificate_request_fields(message.extensions)
+        fields = certificate_request_fields(message, self.state.value)
         info = _make_request_info(
             context=context,
             post_handshake=post_handshake,

@@ -30,6 +30,7 @@ __all__ = [
     "decode_oid_filters",
     "encode_certificate13",
     "encode_handshake",
+    "extensions_by_type",
     "scheme_names",
 ]
 
@@ -183,27 +184,43 @@ def scheme_names(codes: Sequence[Any]) -> list[str]:
     ]
 
 
-def certificate_request_fields(extensions: Sequence[Any] | None) -> dict[str, Any]:
+def extensions_by_type(
+    message: Any, allowed: frozenset[int] | None, what: str, state: str
+) -> dict[int, Any]:
+    """A message's extensions by type; duplicates and unsolicited ones are the server's error."""
+    out: dict[int, Any] = {}
+    for ext in message.extensions or ():
+        if ext.extType in out:
+            raise fatal(
+                "illegal_parameter",
+                f"{what} repeats extension {ext.extType}",
+                state=state,
+            )
+        if allowed is not None and ext.extType not in allowed:
+            raise fatal(
+                "unsupported_extension",
+                f"{what} carries extension {ext.extType}, which we did not offer or which is "
+                "not allowed there",
+                state=state,
+            )
+        out[ext.extType] = ext
+    return out
+
+
+def certificate_request_fields(message: Any, state: str) -> dict[str, Any]:
     """The selection inputs carried by a TLS 1.3 CertificateRequest's extensions.
 
     Returns keywords for ``CertificateRequestInfo``: certificate_authorities (DER),
     signature_schemes, signature_schemes_cert (None when absent), oid_filters.
     Missing signature_algorithms is the server's error: missing_extension.
     """
-    by_type: dict[int, Any] = {}
-    for ext in extensions or ():
-        if ext.extType in by_type:
-            raise fatal(
-                "illegal_parameter",
-                f"CertificateRequest repeats extension {ext.extType}",
-                error=DecodeError,
-            )
-        by_type[ext.extType] = ext
+    by_type = extensions_by_type(message, None, "CertificateRequest", state)
     sig = by_type.get(EXT_SIGNATURE_ALGORITHMS)
     if sig is None or not getattr(sig, "sigalgs", None):
         raise fatal(
             "missing_extension",
             "CertificateRequest lacks signature_algorithms (RFC 8446 section 4.3.2)",
+            state=state,
         )
     cert_sig = by_type.get(EXT_SIGNATURE_ALGORITHMS_CERT)
     cas = by_type.get(EXT_CERTIFICATE_AUTHORITIES)
