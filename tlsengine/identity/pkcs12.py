@@ -470,6 +470,13 @@ def build_pkcs12(
     cert_bags: list[bytes] = []
     key_bags: list[bytes] = []
     seen: set[bytes] = set()
+
+    def add_ca(cert: x509.Certificate) -> None:  # each chain certificate once, unnamed
+        raw = cert.public_bytes(serialization.Encoding.DER)
+        if raw not in seen:
+            seen.add(raw)
+            cert_bags.append(_safe_bag(CERT_BAG, _cert_bag(raw), None))
+
     for ident in identities:
         leaf = ident.certificate.public_bytes(serialization.Encoding.DER)
         attrs = der.set_of(
@@ -492,15 +499,9 @@ def build_pkcs12(
             body = der.sequence(alg, der.octet_string(sealed))
             key_bags.append(_safe_bag(SHROUDED_KEY_BAG, body, attrs))
         for cert in ident.chain[1:]:
-            raw = cert.public_bytes(serialization.Encoding.DER)
-            if raw not in seen:
-                seen.add(raw)
-                cert_bags.append(_safe_bag(CERT_BAG, _cert_bag(raw), None))
+            add_ca(cert)
     for cert in extra_certificates:
-        raw = cert.public_bytes(serialization.Encoding.DER)
-        if raw not in seen:
-            seen.add(raw)
-            cert_bags.append(_safe_bag(CERT_BAG, _cert_bag(raw), None))
+        add_ca(cert)
 
     cert_safe = der.sequence(*cert_bags)
     key_safe = der.sequence(*key_bags)
