@@ -26,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in SUBCOMMANDS.values():
-        try:
-            module = importlib.import_module(module_name, __name__)
-        except ModuleNotFoundError as exc:  # a subcommand not yet built
-            if exc.name and exc.name.endswith(module_name.lstrip(".")):
-                continue
-            raise
-        module.add_parser(sub)
+        importlib.import_module(module_name, __name__).add_parser(sub)
     return parser
 
 
