@@ -259,6 +259,16 @@ def test_small_rsa_server_key_is_weak(pki, profile) -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["localhost", None])
+def test_undecodable_subject_is_malformed_not_key_error(pki, name) -> None:
+    """A name attribute with string tag 0 makes cryptography's lazy ``subject`` raise
+    KeyError; the chain is refused as malformed before any message needs the name."""
+    raw = bytearray(der(server_leaf(pki["root"]))[0])
+    raw[raw.index(b"\x0c\x06server")] = 0  # the CN's UTF8String tag
+    verifier = ServerVerifier(roots(pki["root"]), check_hostname=name is not None)
+    assert rule_of(verifier, [bytes(raw)], name) == "malformed"
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

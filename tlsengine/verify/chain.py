@@ -223,11 +223,21 @@ def _parse_chain(chain_der: list[bytes]) -> list[x509.Certificate]:
     chain = []
     for index, der in enumerate(chain_der):
         try:
-            chain.append(x509.load_der_x509_certificate(bytes(der)))
+            cert = x509.load_der_x509_certificate(bytes(der))
+            # cryptography decodes names lazily, and an unknown string tag there raises
+            # KeyError: touch them now so every message below can name the certificates.
+            cert.subject.rfc4514_string()
+            cert.issuer.rfc4514_string()
         except ValueError as exc:
             raise CertificateVerificationError(
                 f"server certificate #{index} is not valid DER X.509: {exc}", rule="malformed"
             ) from exc
+        except KeyError as exc:
+            raise CertificateVerificationError(
+                f"server certificate #{index} has a subject or issuer name that does not decode",
+                rule="malformed",
+            ) from exc
+        chain.append(cert)
     return chain
 
 
