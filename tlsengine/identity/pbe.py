@@ -145,7 +145,7 @@ class Password:
             try:
                 password = raw.decode("utf-8")
             except UnicodeDecodeError:  # not text: feed the bytes as OpenSSL would
-                return cls([bytes(b for c in raw for b in (0, c)) + b"\x00\x00"], raw)
+                return cls([_widen(raw)], raw)
         if not isinstance(password, str):
             raise PKCS12FormatError(
                 f"password must be str, bytes or None, not {type(password).__name__}"
@@ -156,13 +156,19 @@ class Password:
             candidates.append(b"")
         elif not password.isascii():
             # OpenSSL before 1.1.0 widened each UTF-8 byte on its own; its apps still try it.
-            candidates.append(bytes(b for c in utf8 for b in (0, c)) + b"\x00\x00")
+            candidates.append(_widen(utf8))
         return cls(candidates, utf8)
 
     def confirm(self, bmp: bytes) -> None:
         """A MAC verified with this encoding: use only it from now on."""
         self.bmp = [bmp]
         self.confirmed = True
+
+
+def _widen(raw: bytes) -> bytes:
+    """Each byte as one BMPString code unit, NUL-terminated: OpenSSL's encoding of bytes it
+    does not decode (raw passwords, and UTF-8 passwords before OpenSSL 1.1.0)."""
+    return bytes(b for c in raw for b in (0, c)) + b"\x00\x00"
 
 
 def bmp_password(password: str) -> bytes:
