@@ -216,7 +216,7 @@ class _Walker:
             self.add_key(value.encoded, local_id, name, encrypted=False)
         elif bag_id == SHROUDED_KEY_BAG:
             alg, body = value.sequence("EncryptedPrivateKeyInfo", 2, 2)
-            label = f"private key {name!r}" if name else "private key"
+            label = _key_label(name)
             plain = self.decrypt(alg, body.octet_string("EncryptedPrivateKeyInfo"), label)
             self.add_key(plain, local_id, name, encrypted=True)
         elif bag_id == CERT_BAG:
@@ -256,12 +256,12 @@ class _Walker:
         try:
             key = serialization.load_der_private_key(pkcs8, None)
         except UnsupportedAlgorithm:
-            label = f"private key {name!r}" if name else "a private key"
-            self.unsupported.append(UnsupportedKeyError(f"{label} uses an unsupported algorithm"))
+            problem = f"the {_key_label(name)} uses an unsupported algorithm"
+            self.unsupported.append(UnsupportedKeyError(problem))
             return
         except (ValueError, TypeError):
             if encrypted and not self.pw.confirmed:
-                raise self.bad_password("private key") from None
+                raise self.bad_password(_key_label(name)) from None
             raise PKCS12FormatError("private key bag: PKCS#8 PrivateKeyInfo is malformed") from None
         try:
             usable = private_key_of(key)
@@ -322,6 +322,12 @@ class _Walker:
                 "client identity needs the key too"
             )
         raise IdentityMismatchError("the PKCS#12 holds no keys and no certificates")
+
+
+def _key_label(name: str | None) -> str:
+    """How messages name a key bag: by its friendlyName when it has one, so a user with a
+    many-key keystore learns which key failed."""
+    return f"private key {name!r}" if name else "private key"
 
 
 def _attributes(node: der.Node) -> tuple[bytes | None, str | None]:
