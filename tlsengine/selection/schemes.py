@@ -267,9 +267,9 @@ def sign(key: PrivateKey, scheme: str, data: bytes) -> bytes:
     rules (curve binding, no PKCS#1 in 1.3) are selection's job, checked before this call.
     """
     s = _scheme(scheme)
-    kind = key_profile(key)[0]
+    kind, _, rsa_bytes = key_profile(key)
     if s.algorithm in ("rsa_pss_rsae", "rsa_pkcs1") and isinstance(key, rsa.RSAPrivateKey):
-        if (key.key_size + 7) // 8 < s.min_rsa_bytes:
+        if rsa_bytes < s.min_rsa_bytes:
             raise UnsupportedKeyError(f"a {key.key_size}-bit RSA key is too small for {scheme}")
         pad = _pss(s) if s.algorithm == "rsa_pss_rsae" else padding.PKCS1v15()
         return key.sign(data, pad, _hash(s))
