@@ -225,6 +225,17 @@ def test_pin_beats_all(pki):
     assert select_identity(info, [good, pinned], pins=pins).identity is pinned
 
 
+def test_pins_under_two_spellings_of_one_host_both_count(pki):
+    first = pki.identity("first")
+    second = pki.identity("second")
+    info = tls13("ecdsa_secp256r1_sha256", server_name="api.example")
+    pins = {"API.example.": second.fingerprint, "api.example": first.fingerprint}
+    selection = select_identity(info, [first, second], pins=pins)
+    assert selection.identity is first
+    assert "pinned" in verdict_of(selection, first).notes
+    assert "pinned" in verdict_of(selection, second).notes
+
+
 def test_pin_does_not_override_hard_filters(pki):
     good = pki.identity("good")
     pinned = pki.identity("pinned-ed", "ed25519")

@@ -133,7 +133,11 @@ def _host(name: str | None) -> str | None:
 
 
 def _pinned_fingerprints(pins: Pins | None, server_name: str | None) -> set[str]:
-    """The fingerprints pinned for ``server_name``; every pin is checked, used or not."""
+    """The fingerprints pinned for ``server_name``; every pin is checked, used or not.
+
+    Keys are compared as host names (case and a trailing dot ignored), so two spellings of
+    one host pool their fingerprints rather than the later silently hiding the earlier.
+    """
     if pins is None:
         return set()
     if not isinstance(pins, Mapping):
@@ -145,7 +149,7 @@ def _pinned_fingerprints(pins: Pins | None, server_name: str | None) -> set[str]
             raise IdentityError(f"pins keys must be host names (str), not {type(key).__name__}")
         fingerprints = _pin_values(key, value)
         if host is not None and _host(key) == host:
-            found = fingerprints
+            found |= fingerprints
     return found
 
 
