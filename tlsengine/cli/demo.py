@@ -22,6 +22,7 @@ from ..identity.store import clear_client_certificates, default_store, load_clie
 from .pki import CA, cert_pem, key_pem
 
 PASSWORD = "demo-password"
+REJECTED = "rejected by the server"
 SERVER_START_TIMEOUT = 20.0
 
 
@@ -78,11 +79,12 @@ def run(args: argparse.Namespace) -> int:
     say(f"   loaded into the default store: {len(default_store())} identities")
 
     heading("3. Four loopback servers (tlslite-ng, in a child process)")
+    # name -> (what the server does, the CAs it trusts, what we expect: alias sent / REJECTED)
     plans = {
-        "finance": ("asks for a certificate from Finance Root CA", [finance]),
-        "ops": ("asks for a certificate from Ops Root CA", [ops_root]),
-        "public": ("does not ask for a certificate", None),
-        "partners": ("requires a certificate from Partners Root CA", [partners]),
+        "finance": ("asks for a certificate from Finance Root CA", [finance], "alice@finance"),
+        "ops": ("asks for a certificate from Ops Root CA", [ops_root], "bob@ops"),
+        "public": ("does not ask for a certificate", None, None),
+        "partners": ("requires a certificate from Partners Root CA", [partners], REJECTED),
     }
     leaf, leaf_key = servers_ca.issue(
         "localhost", "p256", client=False, server=True, dns=["localhost"], ips=["127.0.0.1"]
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 "ca_names": [cert_pem(ca.certificate).decode() for ca in cas or []],
                 "trusted": [cert_pem(ca.certificate).decode() for ca in cas or []],
             }
-            for name, (_, cas) in plans.items()
+            for name, (_, cas, _) in plans.items()
         },
     }
     child = subprocess.Popen(
@@ -108,20 +110,23 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         ports = _start(child, config)
-        for name, (what, _) in plans.items():
+        for name, (what, _, _) in plans.items():
             say(f"   {name:<9} 127.0.0.1:{ports[name]:<6} {what}")
         failures = 0
-        for name in plans:
-            failures += _visit(name, ports[name], servers_ca)
+        for name, (_, _, expected) in plans.items():
+            failures += _visit(name, ports[name], servers_ca, expected)
     finally:
         if child.stdin:
             child.stdin.close()
         child.wait(timeout=10)
         clear_client_certificates()
     heading("Done")
+    if failures:
+        say(f"   {failures} server(s) did not get what the demo expected (see above).")
+        return 1
     say("   Each server got the identity its CA names called for; the one that asked")
     say("   for nothing got nothing, and the one nothing fitted said why.")
-    return 1 if failures else 0
+    return 0
 
 
 def _start(child: subprocess.Popen[str], config: dict[str, Any]) -> dict[str, int]:
@@ -134,8 +139,9 @@ def _start(child: subprocess.Popen[str], config: dict[str, Any]) -> dict[str, in
     return json.loads(line)["ports"]
 
 
-def _visit(name: str, port: int, servers_ca: CA) -> int:
-    """One HTTPS GET; returns 1 when something other than the expected outcome happened."""
+def _visit(name: str, port: int, servers_ca: CA, expected: str | None) -> int:
+    """One HTTPS GET; returns 1 when the outcome differs from ``expected`` (the alias the
+    server should get, None for no certificate, or REJECTED)."""
     from ..socket.context import ClientContext
 
     heading(f"4. GET https://localhost:{port}/  (the {name} server)")
@@ -149,15 +155,23 @@ def _visit(name: str, port: int, servers_ca: CA) -> int:
             _describe(tls.certificate_request, tls.selection)
             body = reply.partition(b"\r\n\r\n")[2].decode(errors="replace").strip()
             say(f"   server saw client: {body}")
-            return 0
+            sent = tls.client_identity.alias if tls.client_identity else None
+            return _check(sent, expected)
     except ClientCertificateRejected as exc:
         say(f"   REJECTED by the server (alert: {exc.alert})")
         if exc.selection is not None:
             say(textwrap.indent(exc.selection.explain(), "   "))
-        return 0 if name == "partners" else 1
+        return _check(REJECTED, expected)
     except TLSEngineError as exc:
         say(f"   failed: {type(exc).__name__}: {exc}")
         return 1
+
+
+def _check(outcome: str | None, expected: str | None) -> int:
+    if outcome == expected:
+        return 0
+    say(f"   UNEXPECTED: wanted {expected or 'no certificate'}, got {outcome or 'no certificate'}")
+    return 1
 
 
 def _describe(info: Any, selection: Any) -> None:
