@@ -54,13 +54,18 @@ def fetch_rejected(ctx: Any, address: tuple[str, int]) -> tuple[Any, ClientCerti
     """
     raw = socket.create_connection(address, timeout=TIMEOUT)
     tls = ctx.wrap_socket(raw, server_hostname="localhost", do_handshake_on_connect=False)
+    return tls, expect_rejection(tls)
+
+
+def expect_rejection(tls: Any) -> ClientCertificateRejected:
+    """Handshake, then read without writing, until the server's rejection is raised."""
     try:
         with pytest.raises(ClientCertificateRejected) as caught:
             tls.do_handshake()
             read_all(tls)
     finally:
         tls.close()
-    return tls, caught.value
+    return caught.value
 
 
 def messages(tls: Any, direction: str) -> list[str]:

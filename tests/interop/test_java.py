@@ -44,6 +44,7 @@ from .client import (
     assert_sent,
     assert_sent_empty,
     context,
+    expect_rejection,
     read_all,
     verdicts,
 )
@@ -216,13 +217,7 @@ def fetch_rejected(ctx: Any, srv: JsseServer) -> tuple[Any, ClientCertificateRej
     read meets it (see ``client.fetch_rejected``).
     """
     tls, port = connect(ctx, srv)
-    try:
-        with pytest.raises(ClientCertificateRejected) as caught:
-            tls.do_handshake()
-            read_all(tls)
-    finally:
-        tls.close()
-    return tls, caught.value, srv.verdict(port)
+    return tls, expect_rejection(tls), srv.verdict(port)
 
 
 def body_of(response: bytes) -> str:
