@@ -7,10 +7,7 @@ and alert handling live in this class, the TLS 1.3 handshake in tls13.py.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from tlslite.constants import AlertDescription
@@ -24,6 +21,7 @@ from ..errors import (
     TLSError,
 )
 from ..identity.model import Identity
+from .config import DEFAULT_SIGNATURE_SCHEMES, ClientConfig
 from .events import ConnectionClosed, DataReceived, Event
 from .keyschedule import CipherSuite
 from .record import (
@@ -40,7 +38,14 @@ from .record import (
 )
 from .tls13 import SessionTicket, State, TLS13Handshake
 
-__all__ = ["ClientConfig", "ClientConnection", "State", "SessionTicket", "REJECTION_ALERTS"]
+__all__ = [
+    "DEFAULT_SIGNATURE_SCHEMES",
+    "ClientConfig",
+    "ClientConnection",
+    "State",
+    "SessionTicket",
+    "REJECTION_ALERTS",
+]
 
 #: Alerts by which servers refuse a client certificate (or its absence): OpenSSL,
 #: Java, GnuTLS, Go and NSS between them use all of these.
@@ -70,59 +75,6 @@ def _describe_plaintext(content_type: int, data: bytes) -> str:
     if content_type == ALERT and len(data) == 2:
         return f"alert record (claiming {AlertDescription.toStr(data[1])})"
     return "alert record" if content_type == ALERT else "handshake record"
-
-
-#: What ClientConfig offers in signature_algorithms by default (also what the testing
-#: strategies put in the requests they draw).
-DEFAULT_SIGNATURE_SCHEMES: tuple[str, ...] = (
-    "ecdsa_secp256r1_sha256",
-    "ecdsa_secp384r1_sha384",
-    "ecdsa_secp521r1_sha512",
-    "ed25519",
-    "ed448",
-    "rsa_pss_rsae_sha256",
-    "rsa_pss_rsae_sha384",
-    "rsa_pss_rsae_sha512",
-    # certificates only (never a TLS 1.3 CertificateVerify): most chains are PKCS#1 signed
-    "rsa_pkcs1_sha256",
-    "rsa_pkcs1_sha384",
-    "rsa_pkcs1_sha512",
-)
-
-
-def _default_signature_schemes() -> tuple[str, ...]:
-    return DEFAULT_SIGNATURE_SCHEMES
-
-
-@dataclass
-class ClientConfig:
-    """Everything one connection needs to know; the socket layer fills it from ClientContext.
-
-    ``verify_chain`` is the ONLY check of the server's certificate chain and host name:
-    with ``None`` (the default) the server is NOT verified at all, only its possession of
-    the certificate's key. The socket layer always installs a verifier when verify=True;
-    anyone driving ClientConnection directly must pass one too.
-    """
-
-    server_name: str | bytes | None = None  # SNI (omitted for IP literals); bytes: ASCII
-    alpn_protocols: Sequence[str] = ()
-    identities: Sequence[Identity] = ()  # snapshot taken at handshake start
-    select: Callable[[Any, Sequence[Identity]], Any] | None = None
-    verify_chain: Callable[[list[bytes]], None] | None = None
-    cipher_suites: Sequence[str] = (
-        "TLS_AES_128_GCM_SHA256",
-        "TLS_AES_256_GCM_SHA384",
-        "TLS_CHACHA20_POLY1305_SHA256",
-    )
-    groups: Sequence[str] = ("x25519", "secp256r1", "secp384r1", "X25519MLKEM768")
-    key_share_groups: Sequence[str] = ("x25519",)
-    signature_schemes: Sequence[str] = field(default_factory=_default_signature_schemes)
-    max_version: str = "TLSv1.3"
-    min_version: str = "TLSv1.2"
-    post_handshake_auth: bool = True
-    now: datetime | None = None
-    trace: bool = False
-    random: Callable[[int], bytes] = os.urandom
 
 
 class ClientConnection(TLS13Handshake):

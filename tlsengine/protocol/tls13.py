@@ -55,6 +55,7 @@ from ..errors import (
 )
 from ..selection.request import CertificateRequestInfo
 from ..selection.schemes import key_profile, scheme_name, sign, usable_schemes, verify
+from .config import ClientConfig
 from .events import (
     Event,
     HandshakeComplete,
@@ -85,7 +86,6 @@ from .wire import (
 
 if TYPE_CHECKING:
     from ..identity.model import Identity
-    from .connection import ClientConfig
 
 __all__ = ["State", "SessionTicket", "TLS13Handshake", "Transcript"]
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from ..cli.pki import CA, SigningHash, generate_key, key_usage_with
 from ..identity.model import Identity, PrivateKey
-from ..protocol.connection import DEFAULT_SIGNATURE_SCHEMES
+from ..protocol.config import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
 
 #: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).

@@ -1,0 +1,70 @@
+"""`ClientConfig`: what one connection needs to know, shared by every handshake machine.
+
+Its own module so that connection.py and the per-version machines (tls13.py) both import it
+without importing each other.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..identity.model import Identity
+
+__all__ = ["DEFAULT_SIGNATURE_SCHEMES", "ClientConfig"]
+
+
+#: What ClientConfig offers in signature_algorithms by default (also what the testing
+#: strategies put in the requests they draw).
+DEFAULT_SIGNATURE_SCHEMES: tuple[str, ...] = (
+    "ecdsa_secp256r1_sha256",
+    "ecdsa_secp384r1_sha384",
+    "ecdsa_secp521r1_sha512",
+    "ed25519",
+    "ed448",
+    "rsa_pss_rsae_sha256",
+    "rsa_pss_rsae_sha384",
+    "rsa_pss_rsae_sha512",
+    # certificates only (never a TLS 1.3 CertificateVerify): most chains are PKCS#1 signed
+    "rsa_pkcs1_sha256",
+    "rsa_pkcs1_sha384",
+    "rsa_pkcs1_sha512",
+)
+
+
+def _default_signature_schemes() -> tuple[str, ...]:
+    return DEFAULT_SIGNATURE_SCHEMES
+
+
+@dataclass
+class ClientConfig:
+    """Everything one connection needs to know; the socket layer fills it from ClientContext.
+
+    ``verify_chain`` is the ONLY check of the server's certificate chain and host name:
+    with ``None`` (the default) the server is NOT verified at all, only its possession of
+    the certificate's key. The socket layer always installs a verifier when verify=True;
+    anyone driving ClientConnection directly must pass one too.
+    """
+
+    server_name: str | bytes | None = None  # SNI (omitted for IP literals); bytes: ASCII
+    alpn_protocols: Sequence[str] = ()
+    identities: Sequence[Identity] = ()  # snapshot taken at handshake start
+    select: Callable[[Any, Sequence[Identity]], Any] | None = None
+    verify_chain: Callable[[list[bytes]], None] | None = None
+    cipher_suites: Sequence[str] = (
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    )
+    groups: Sequence[str] = ("x25519", "secp256r1", "secp384r1", "X25519MLKEM768")
+    key_share_groups: Sequence[str] = ("x25519",)
+    signature_schemes: Sequence[str] = field(default_factory=_default_signature_schemes)
+    max_version: str = "TLSv1.3"
+    min_version: str = "TLSv1.2"
+    post_handshake_auth: bool = True
+    now: datetime | None = None
+    trace: bool = False
+    random: Callable[[int], bytes] = os.urandom
