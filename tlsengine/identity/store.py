@@ -201,9 +201,12 @@ def default_store() -> IdentityStore:
     return _DEFAULT
 
 
-def load_client_certificate(data: Source, password: str | bytes | None = None) -> list[Identity]:
-    """Load a PKCS#12 into the default store, replacing what was there; on failure keep it."""
-    return _DEFAULT.load(data, password, replace=True)
+def load_client_certificate(
+    data: Source, password: str | bytes | None = None, *, replace: bool = True
+) -> list[Identity]:
+    """Load a PKCS#12 into the default store, replacing what was there (``replace=False``
+    adds beside it instead); on failure the store keeps what it had."""
+    return _DEFAULT.load(data, password, replace=replace)
 
 
 def clear_client_certificates() -> None:
