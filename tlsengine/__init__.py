@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from .socket.context import ClientContext as ClientContext
     from .socket.tlssocket import TLSSocket as TLSSocket
 
-# DESIGN.md names whose layer is not built yet: a clear error instead of an import failure.
+# Public names (docs/api.md) whose layer is not built yet: a clear error, not an import failure.
 _PLANNED = {
     "load_client_certificate_from_url": "the http layer",
     "invoke_service": "the invoker layer",
