@@ -208,6 +208,11 @@ class SessionTicket:
         raise TypeError("SessionTicket objects hold a resumption secret and cannot be pickled")
 
 
+def _host_key(host: str | None) -> str | None:
+    """A server name as resumption compares it: DNS names are case-blind, root dot optional."""
+    return host.rstrip(".").lower() if host else None
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -889,7 +894,7 @@ class TLS13Handshake:
             why = "no clock to age the ticket with (ClientConfig.clock)"
         elif not 0 <= clock() - ticket.received_at < ticket.lifetime:
             why = f"the ticket's lifetime of {ticket.lifetime} s is over"
-        elif ticket.server_name != self._server_name:
+        elif _host_key(ticket.server_name) != _host_key(self._server_name):
             why = "the ticket was issued for another server name"
         elif ticket.hash_name not in hashes:
             why = f"no offered cipher suite uses the ticket's hash ({ticket.hash_name})"
