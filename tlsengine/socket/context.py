@@ -132,6 +132,7 @@ class ClientContext:
         server_hostname: str | bytes | None = None,
         do_handshake_on_connect: bool = True,
         suppress_ragged_eofs: bool = True,
+        session: Any = None,
     ) -> TLSSocket:
         """Wrap a connected socket; handshakes now unless ``do_handshake_on_connect=False``.
 
@@ -139,12 +140,18 @@ class ClientContext:
         name is IDNA-encoded to its A-label. A failed handshake here closes ``sock``. To
         inspect ``selection`` or ``certificate_request`` after a failure, pass
         ``do_handshake_on_connect=False`` and call ``do_handshake()`` yourself.
+
+        ``session`` (as ``ssl``'s): a session from another socket's ``.session`` to offer
+        instead of one from the cache; ignored when expired, when ``resumption`` is off,
+        or when the identity it was made with is no longer loaded.
         """
         server_hostname = normalize_hostname(server_hostname)
         verifier = self._verifier_for(server_hostname)
 
         def factory() -> Any:
-            return self._connection(server_hostname, verifier, port=_peer_port(sock))
+            return self._connection(
+                server_hostname, verifier, port=_peer_port(sock), session=session
+            )
 
         tls = TLSSocket(
             sock,
@@ -233,14 +240,18 @@ class ClientContext:
         server_hostname: str | None,
         verifier: ServerVerifier | None,
         port: int | None = None,
+        session: Any = None,
     ) -> Any:
-        """A fresh sans-IO connection; ``port`` (None when unknown) keys its sessions."""
+        """A fresh sans-IO connection; ``port`` (None when unknown) keys its sessions;
+        ``session``, when given, is offered instead of one from the cache."""
         from ..protocol.connection import ClientConfig, ClientConnection
 
         identities, store, generation = self._snapshot()
         extra: dict[str, Any] = {}
         if self.resumption:
-            extra.update(self._session_config(server_hostname, port, identities, store, generation))
+            extra.update(
+                self._session_config(server_hostname, port, identities, store, generation, session)
+            )
         if self.cipher_suites is not None:
             extra["cipher_suites"] = self.cipher_suites
         if self.groups is not None:
@@ -267,6 +278,7 @@ class ClientContext:
         identities: tuple[Identity, ...],
         store: Any,
         generation: int,
+        session: Any = None,
     ) -> dict[str, Any]:
         """``session``/``save_session``/``clock`` for one connection, bound to its key."""
         key = SessionKey(
@@ -284,8 +296,12 @@ class ClientContext:
             if self.resumption:
                 cache.put(key, session)
 
+        if session is None:
+            session = cache.take(key, identities)
+        elif not cache.usable(session, identities):
+            session = None
         return {
-            "session": cache.take(key, identities),
+            "session": session,
             "save_session": save_session,
             "clock": cache.clock,  # the clock the cache ages sessions by
         }

@@ -106,24 +106,26 @@ class SessionCache:
 
         A session whose identity is no longer among ``identities`` is dropped, not offered.
         """
-        now = self.clock()
-        fingerprints = {i.fingerprint for i in identities}
         with self._lock:
             self._forget_older(key)
             kept = self._entries.get(key)
             while kept:
                 session = kept.pop()
                 self._count -= 1
-                identity = getattr(session, "client_identity", None)
-                if (getattr(session, "expires_at", None) or 0) <= now:
-                    continue
-                if identity is not None and identity.fingerprint not in fingerprints:
+                if not self.usable(session, identities):
                     continue
                 if not kept:
                     del self._entries[key]
                 return session
             self._entries.pop(key, None)
             return None
+
+    def usable(self, session: Any, identities: Sequence[Identity]) -> bool:
+        """Not expired, and made with no identity or one still among ``identities``."""
+        if (getattr(session, "expires_at", None) or 0) <= self.clock():
+            return False
+        identity = getattr(session, "client_identity", None)
+        return identity is None or identity.fingerprint in {i.fingerprint for i in identities}
 
     def clear(self) -> None:
         """Forget every session (nothing more is resumed until new ones arrive)."""
