@@ -289,3 +289,25 @@ def test_cache_refuses_unaged_and_expired_sessions():
     cache.put(_key(), _Session(None))
     cache.put(_key(), _Session(5.0))
     assert len(cache) == 0
+
+
+# --------------------------------------------------------------------------- README
+
+
+def test_readme_resumption_block_runs(server, alice, bob, tmp_path, monkeypatch, capsys):
+    """The README's "Session resumption" example, pointed at the test server."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### Session resumption", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "client.p12").write_bytes(build_pkcs12([alice], "secret"))
+    (tmp_path / "other.p12").write_bytes(build_pkcs12([bob], "secret"))
+    (tmp_path / "server-ca.pem").write_bytes(server.ca.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code = block.replace('("localhost", 8443)', f'("127.0.0.1", {server.address[1]}), "localhost"')
+    assert code != block
+    try:
+        exec(compile(code, "README.md", "exec"), {})
+    finally:
+        tlsengine.clear_client_certificates()
+    assert capsys.readouterr().out.splitlines() == ["TLSv1.3 False", "TLSv1.3 True"]
+    assert [s.reused for s in server.seen] == [False, True]
