@@ -10,12 +10,15 @@ import ssl
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
 from proto_helpers import Client, EchoServer, choose
 from tlslite.extensions import (
     KeyShareEntry,
     ServerKeyShareExtension,
     SrvPreSharedKeyExtension,
     SrvSupportedVersionsExtension,
+    TLSExtension,
 )
 from tlslite.handshakehashes import HandshakeHashes
 from tlslite.handshakehelpers import HandshakeHelpers
@@ -255,3 +258,30 @@ def test_server_accepting_a_psk_we_never_offered_is_illegal_parameter():
     record = conn.data_to_send()
     with pytest.raises(TLSError, match="never offered"):
         conn.receive_data(_server_hello(record, SrvPreSharedKeyExtension().create(0)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(selected=st.integers(1, 0xFFFF))
+def test_any_other_selected_identity_is_illegal_parameter(selected: int):
+    conn, record = _offering_client()
+    with pytest.raises(HandshakeError, match="we offered only identity 0"):
+        conn.receive_data(_server_hello(record, SrvPreSharedKeyExtension().create(selected)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(body=st.binary(max_size=8))
+@example(body=b"")
+@example(body=b"\x00")
+@example(body=b"\x00\x00\x00")
+def test_garbled_server_pre_shared_key_ends_in_a_tls_error(body: bytes):
+    """Whatever else the server's pre_shared_key holds, the outcome is a TLSError and an
+    alert (00 00, identity 0, is the one valid body)."""
+    assume(body != b"\x00\x00")
+    conn, record = _offering_client()
+    psk = TLSExtension(extType=41).create(bytearray(body))
+    try:
+        conn.receive_data(_server_hello(record, psk))
+    except TLSError:
+        assert conn.data_to_send()[:1] == b"\x15"  # our fatal alert is queued
+    else:
+        raise AssertionError("a ServerHello resuming with a garbled extension was accepted")
