@@ -10,6 +10,7 @@ import ssl
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import x25519
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from proto_helpers import Client, EchoServer, choose
@@ -26,16 +27,25 @@ from tlslite.messages import ClientHello, ServerHello
 from tlslite.utils.codec import Parser
 
 from tlsengine.errors import HandshakeError, TLSError
-from tlsengine.protocol import ClientConfig, ClientConnection, SessionTicket
+from tlsengine.protocol import (
+    ClientConfig,
+    ClientConnection,
+    HandshakeComplete,
+    SessionTicket,
+    State,
+)
 from tlsengine.protocol.keyschedule import (
     CIPHER_SUITES,
+    KeySchedule,
+    Transcript,
     derive_secret,
     finished_verify_data,
     hkdf_extract,
     psk_binder,
     transcript_digest,
 )
-from tlsengine.protocol.record import plaintext_records
+from tlsengine.protocol.record import RecordProtection, plaintext_records
+from tlsengine.protocol.wire import encode_handshake
 
 
 class FakeClock:
@@ -285,3 +295,65 @@ def test_garbled_server_pre_shared_key_ends_in_a_tls_error(body: bytes):
         assert conn.data_to_send()[:1] == b"\x15"  # our fatal alert is queued
     else:
         raise AssertionError("a ServerHello resuming with a garbled extension was accepted")
+
+
+# --------------------------------------------------------------------------- in-process PSK server
+
+
+def _psk_server_flight(record: bytes, psk: bytes, after_ee: list[bytes]) -> bytes:
+    """A server that accepts our ticket: ServerHello(pre_shared_key=0, x25519), then
+    EncryptedExtensions and ``after_ee`` under handshake keys from the PSK schedule."""
+    hello = ClientHello().parse(Parser(bytearray(record[6:])))
+    share = hello.getExtension(51).client_shares[0]
+    ours = x25519.X25519PrivateKey.generate()
+    shared = ours.exchange(x25519.X25519PublicKey.from_public_bytes(bytes(share.key_exchange)))
+    sh = ServerHello().create(
+        (3, 3),
+        bytearray(32),
+        hello.session_id,
+        SUITE.code,
+        extensions=[
+            SrvSupportedVersionsExtension().create((3, 4)),
+            ServerKeyShareExtension().create(
+                KeyShareEntry().create(0x001D, bytearray(ours.public_key().public_bytes_raw()))
+            ),
+            SrvPreSharedKeyExtension().create(0),
+        ],
+    )
+    transcript = Transcript()
+    transcript.start(SUITE.hash_name)
+    transcript.update(record[5:])
+    transcript.update(bytes(sh.write()))
+    _, server_secret = KeySchedule(SUITE, psk).handshake(shared, transcript.digest())
+    messages = [encode_handshake(8, b"\x00\x00"), *after_ee]
+    for message in messages:
+        transcript.update(message)
+    verify_data = finished_verify_data(SUITE.hash_name, server_secret, transcript.digest())
+    flight = b"".join(messages) + encode_handshake(20, verify_data)
+    protect = RecordProtection(SUITE, server_secret)
+    return plaintext_records(22, bytes(sh.write())) + protect.seal(22, flight)
+
+
+SUITE = CIPHER_SUITES["TLS_AES_128_GCM_SHA256"]
+
+
+def test_resumed_handshake_completes_without_certificates_in_process(identity):
+    conn, record = _offering_client()
+    events = conn.receive_data(_psk_server_flight(record, b"p" * 32, []))
+    done = [e for e in events if isinstance(e, HandshakeComplete)]
+    assert done and done[0].session_reused and conn.state is State.CONNECTED
+
+
+@pytest.mark.parametrize(
+    "intruder",
+    [
+        encode_handshake(13, b"\x00\x00\x06\x00\x0d\x00\x02\x04\x03"),  # CertificateRequest
+        encode_handshake(11, b"\x00\x00\x00\x00"),  # Certificate
+    ],
+    ids=["CertificateRequest", "Certificate"],
+)
+def test_certificates_after_a_resumed_ee_are_unexpected_message(intruder: bytes):
+    """RFC 8446 4.3.2 / Appendix A: after EE a PSK handshake goes straight to Finished."""
+    conn, record = _offering_client()
+    with pytest.raises(HandshakeError, match="expected Finished"):
+        conn.receive_data(_psk_server_flight(record, b"p" * 32, [intruder]))
