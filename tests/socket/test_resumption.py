@@ -7,6 +7,7 @@ resumption from both ends.
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import socket
 import ssl
@@ -311,3 +312,25 @@ def test_readme_resumption_block_runs(server, alice, bob, tmp_path, monkeypatch,
         tlsengine.clear_client_certificates()
     assert capsys.readouterr().out.splitlines() == ["TLSv1.3 False", "TLSv1.3 True"]
     assert [s.reused for s in server.seen] == [False, True]
+
+
+def test_asyncio_streams_resume_through_the_same_cache(server, alice):
+    from tlsengine.socket.aio import open_connection
+
+    ctx = ClientContext(cafile=server.ca, identities=[alice])
+
+    async def once() -> bool:
+        reader, writer = await open_connection(
+            HOST, server.address[1], context=ctx, server_hostname="localhost", timeout=10
+        )
+        writer.write(b"ping")
+        assert await reader.readexactly(4) == b"ping"
+        reused = bool(writer.connection.session_reused)
+        writer.close()
+        await writer.wait_closed()
+        return reused
+
+    assert asyncio.run(once()) is False
+    server.last()
+    assert asyncio.run(once()) is True
+    assert server.last().reused
