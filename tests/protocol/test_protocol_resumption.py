@@ -10,9 +10,9 @@ import ssl
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import x25519
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from inproc_server import Server as InprocServer
 from proto_helpers import Client, EchoServer, choose
 from tlslite.extensions import (
     KeyShareEntry,
@@ -303,23 +303,9 @@ def test_garbled_server_pre_shared_key_ends_in_a_tls_error(body: bytes):
 def _psk_server_flight(record: bytes, psk: bytes, after_ee: list[bytes]) -> bytes:
     """A server that accepts our ticket: ServerHello(pre_shared_key=0, x25519), then
     EncryptedExtensions and ``after_ee`` under handshake keys from the PSK schedule."""
-    hello = ClientHello().parse(Parser(bytearray(record[6:])))
-    share = hello.getExtension(51).client_shares[0]
-    ours = x25519.X25519PrivateKey.generate()
-    shared = ours.exchange(x25519.X25519PublicKey.from_public_bytes(bytes(share.key_exchange)))
-    sh = ServerHello().create(
-        (3, 3),
-        bytearray(32),
-        hello.session_id,
-        SUITE.code,
-        extensions=[
-            SrvSupportedVersionsExtension().create((3, 4)),
-            ServerKeyShareExtension().create(
-                KeyShareEntry().create(0x001D, bytearray(ours.public_key().public_bytes_raw()))
-            ),
-            SrvPreSharedKeyExtension().create(0),
-        ],
-    )
+    _, plain_hello, shared = InprocServer([], None).server_hello(record)
+    sh = ServerHello().parse(Parser(bytearray(plain_hello[1:])))
+    sh.extensions.append(SrvPreSharedKeyExtension().create(0))
     transcript = Transcript()
     transcript.start(SUITE.hash_name)
     transcript.update(record[5:])
