@@ -292,9 +292,9 @@ class ClientContext:
         )
         cache = self.sessions
 
-        def save_session(session: Any) -> None:
-            if self.resumption:
-                cache.put(key, session)
+        def save_session(made: Any) -> None:
+            if self.resumption:  # switched off since this connection started: keep nothing
+                cache.put(key, made)
 
         if session is None:
             session = cache.take(key, identities)
