@@ -422,6 +422,7 @@ class TLS13Handshake:
                 [KeyShareEntry().create(s.code, bytearray(s.public)) for s in self._shares.values()]
             )
         )
+        self._offered_exts = {e.extType for e in exts}
         hello = ClientHello().create(
             (3, 3),
             bytearray(self._random),
@@ -430,7 +431,6 @@ class TLS13Handshake:
             extensions=exts,
         )
         raw = bytes(hello.write()) if self._offer is None else self._sign_psk(hello, self._offer)
-        self._offered_exts = {e.extType for e in exts}
         self._hs.update(raw)
         self._send_handshake_flight([raw])
         self._trace(
@@ -461,8 +461,7 @@ class TLS13Handshake:
             self.state.value,
         )
         suite = self._check_hello_common(hello, exts, "ServerHello")
-        if EXT_PRE_SHARED_KEY in exts:
-            self._accept_psk(exts[EXT_PRE_SHARED_KEY], suite)
+        resumed = self._accepted_psk(exts.get(EXT_PRE_SHARED_KEY), suite)
         key_share = exts.get(EXT_KEY_SHARE)
         entry = getattr(key_share, "server_share", None)
         if entry is None or entry.group not in self._shares:
@@ -481,8 +480,9 @@ class TLS13Handshake:
         share = self._shares[entry.group]
         shared = share.exchange(bytes(entry.key_exchange))
         self._suite = suite
-        psk = self._offer.psk if self._offer is not None and self.session_reused else None
-        self._schedule = KeySchedule(suite, psk)
+        self._schedule = KeySchedule(suite, resumed.psk if resumed is not None else None)
+        if resumed is not None:
+            self._resume(resumed)
         client_secret, server_secret = self._schedule.handshake(shared, self._hs.digest())
         self._client_hs_secret = client_secret
         self._server_hs_secret = server_secret
@@ -924,8 +924,13 @@ class TLS13Handshake:
         binder = psk_binder(ticket.hash_name, ticket.psk, truncated_hash)
         return truncated + (size + 1).to_bytes(2, "big") + bytes((size,)) + binder
 
-    def _accept_psk(self, extension: Any, suite: CipherSuite) -> None:
-        """The ServerHello resumes our ticket: it must name it (identity 0) with its hash."""
+    def _accepted_psk(self, extension: Any, suite: CipherSuite) -> SessionTicket | None:
+        """The ticket a ServerHello's pre_shared_key resumes (None: a full handshake).
+
+        It must name our one identity (0) and come with a suite of the ticket's hash.
+        """
+        if extension is None:
+            return None
         selected = getattr(extension, "selected", None)
         if self._offer is None:
             raise fatal("illegal_parameter", "ServerHello accepts a PSK we never offered")
@@ -939,10 +944,13 @@ class TLS13Handshake:
                 "illegal_parameter",
                 f"ServerHello resumes a {self._offer.hash_name} ticket under {suite.name}",
             )
+        return self._offer
+
+    def _resume(self, ticket: SessionTicket) -> None:
+        """Take over what the original connection established; nothing here re-sends it."""
         self.session_reused = True
-        # what the original connection established, which nothing in this one re-sends
-        self.peer_certificates = list(self._offer.peer_certificates)
-        self.client_identity = self._offer.client_identity
+        self.peer_certificates = list(ticket.peer_certificates)
+        self.client_identity = ticket.client_identity
 
     def _handle_key_update(self, raw: bytes, events: list[Event]) -> None:
         if len(raw) != 5 or raw[4] not in (0, 1):
