@@ -79,14 +79,13 @@ from .wire import (
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
     certificate_request_fields,
-    check_extensions,
+    check_certificate_entries,
+    checked_extensions,
     decode,
     decode_certificate13_entries,
     encode_certificate13,
     encode_handshake,
-    extension_list,
     extensions_by_type,
-    message_extensions,
 )
 
 if TYPE_CHECKING:
@@ -576,12 +575,11 @@ class TLS13Handshake:
 
     def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
         allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
-        raw_exts = message_extensions(raw, "EncryptedExtensions")
-        check_extensions([t for t, _ in raw_exts], "EncryptedExtensions", allowed, self.state.value)
-        if any(t == EXT_SERVER_NAME and data for t, data in raw_exts):
-            raise fatal(
+        raw_exts = checked_extensions(raw, "EncryptedExtensions", allowed, self.state.value)
+        if any(t == EXT_SERVER_NAME and data for t, data in raw_exts):  # RFC 6066 3: SHALL be
+            raise fatal(  # empty; BoringSSL sends decode_error
                 "decode_error",
-                "EncryptedExtensions server_name acknowledgement must be empty (RFC 6066 3)",
+                "EncryptedExtensions server_name acknowledgement is not empty",
                 state=self.state.value,
                 error=DecodeError,
             )
@@ -604,8 +602,7 @@ class TLS13Handshake:
 
     def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
         post_handshake = self.state is State.CONNECTED
-        raw_exts = message_extensions(raw, "CertificateRequest")
-        check_extensions([t for t, _ in raw_exts], "CertificateRequest", None, self.state.value)
+        checked_extensions(raw, "CertificateRequest", None, self.state.value)
         message = decode(lambda: CertificateRequest(TLS13), raw, "CertificateRequest")
         context = bytes(message.certificate_request_context)
         if post_handshake and not context:
@@ -642,9 +639,7 @@ class TLS13Handshake:
 
     def _handle_certificate(self, raw: bytes, events: list[Event]) -> None:
         context, entries = decode_certificate13_entries(raw)
-        for _, block in entries:  # we offer neither status_request nor SCTs (RFC 8446 4.4.2)
-            types = [t for t, _ in extension_list(block, "CertificateEntry")]
-            check_extensions(types, "Certificate", frozenset(), self.state.value)
+        check_certificate_entries(entries, self.state.value)
         ders = [der for der, _ in entries]
         if context:
             raise fatal("decode_error", "server Certificate has a non-empty request context")
@@ -860,8 +855,7 @@ class TLS13Handshake:
         events.append(PostHandshakeAuthCompleted(self.client_identity is not None))
 
     def _handle_new_session_ticket(self, raw: bytes, events: list[Event]) -> None:
-        raw_exts = message_extensions(raw, "NewSessionTicket")
-        check_extensions([t for t, _ in raw_exts], "NewSessionTicket", None, self.state.value)
+        raw_exts = checked_extensions(raw, "NewSessionTicket", None, self.state.value)
         if any(t == EXT_EARLY_DATA and len(data) != 4 for t, data in raw_exts):
             raise fatal(  # max_early_data_size is a uint32 (RFC 8446 section 4.2.10)
                 "decode_error", "NewSessionTicket early_data is not 4 bytes", error=DecodeError

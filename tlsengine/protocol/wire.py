@@ -31,7 +31,9 @@ __all__ = [
     "encode_certificate13",
     "encode_handshake",
     "EXTENSION_MESSAGES",
+    "check_certificate_entries",
     "check_extensions",
+    "checked_extensions",
     "decode_certificate13_entries",
     "extension_list",
     "message_extensions",
@@ -253,6 +255,23 @@ def message_extensions(raw: bytes, message: str) -> list[tuple[int, bytes]]:
     pairs = extension_list(r.vector(2), message)
     r.finish()
     return pairs
+
+
+def checked_extensions(
+    raw: bytes, message: str, offered: frozenset[int] | None, state: str
+) -> list[tuple[int, bytes]]:
+    """`message_extensions` judged by `check_extensions`: the (type, data) pairs, once legal."""
+    pairs = message_extensions(raw, message)
+    check_extensions([t for t, _ in pairs], message, offered, state)
+    return pairs
+
+
+def check_certificate_entries(entries: Sequence[tuple[bytes, bytes]], state: str) -> None:
+    """A server Certificate's entry extensions "MUST correspond to ones from the ClientHello"
+    (RFC 8446 4.4.2); we offer neither status_request nor SCTs, so none is legal."""
+    for _, block in entries:
+        types = [t for t, _ in extension_list(block, "CertificateEntry")]
+        check_extensions(types, "Certificate", frozenset(), state)
 
 
 def check_extensions(
