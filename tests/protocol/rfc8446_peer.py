@@ -22,6 +22,12 @@ from tlsengine.protocol.record import RecordProtection
 from tlsengine.protocol.wire import encode_handshake
 
 __all__ = [
+    "CERTIFICATE",
+    "CERTIFICATE_VERIFY",
+    "CLIENT_CV_CONTEXT",
+    "FINISHED",
+    "KEY_UPDATE",
+    "NEW_SESSION_TICKET",
     "ClientFlight",
     "OracleServer",
     "certificate_request",
@@ -30,6 +36,10 @@ __all__ = [
     "transcript_hash",
     "vec",
 ]
+
+# Handshake message types (RFC 8446 section 4) the conformance tests look for.
+NEW_SESSION_TICKET, CERTIFICATE, CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE = 4, 11, 15, 20, 24
+CLIENT_CV_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 
 #: signature_algorithms (13) offering ecdsa_secp256r1_sha256 only.
 SIGALGS_P256 = ext(13, vec(b"\x04\x03", 2))

@@ -8,7 +8,15 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
 from proto_helpers import choose
-from rfc8446_peer import OracleServer, ext, handshake, post_handshake, refused, vec
+from rfc8446_peer import (
+    NEW_SESSION_TICKET,
+    OracleServer,
+    ext,
+    handshake,
+    post_handshake,
+    refused,
+    vec,
+)
 from tlslite.constants import TLS_1_3_HRR
 from tlslite.messages import ClientHello
 from tlslite.utils.codec import Parser
@@ -20,9 +28,6 @@ from tlsengine.protocol import (
     SessionTicketReceived,
 )
 from tlsengine.protocol.wire import EXTENSION_MESSAGES, encode_handshake
-
-NEW_SESSION_TICKET = 4
-
 
 # --------------------------------------------------------------------------- ServerHello, HRR
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from proto_helpers import choose
 from rfc8446_peer import (
+    CERTIFICATE,
+    CERTIFICATE_VERIFY,
+    FINISHED,
     SIGALGS_P256,
     OracleServer,
     certificate_request,
@@ -17,8 +20,6 @@ from rfc8446_peer import (
 )
 
 from tlsengine.protocol import HandshakeComplete
-
-CERTIFICATE, CERTIFICATE_VERIFY, FINISHED = 11, 15, 20
 
 
 def _with_request(server_material, client_identity, request: bytes):

@@ -8,6 +8,9 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from proto_helpers import choose
 from rfc8446_peer import (
+    CERTIFICATE,
+    CERTIFICATE_VERIFY,
+    FINISHED,
     SIGALGS_P256,
     OracleServer,
     certificate_request,
@@ -22,8 +25,6 @@ from tlsengine.cli.pki import key_usage_with
 from tlsengine.errors import CertificateVerificationError, DecodeError
 from tlsengine.protocol import HandshakeComplete
 from tlsengine.protocol.wire import decode_certificate13, encode_handshake
-
-CERTIFICATE, CERTIFICATE_VERIFY, FINISHED = 11, 15, 20
 
 
 def _certificate(ders, extensions: bytes = b"", context: bytes = b"") -> bytes:

@@ -10,6 +10,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.serialization import Encoding
 from proto_helpers import choose
 from rfc8446_peer import (
+    CERTIFICATE,
+    CERTIFICATE_VERIFY,
+    CLIENT_CV_CONTEXT,
+    FINISHED,
     OracleServer,
     certificate_request,
     ext,
@@ -22,9 +26,6 @@ from rfc8446_peer import (
 
 from tlsengine.protocol import HandshakeComplete
 from tlsengine.protocol.wire import encode_handshake
-
-CERTIFICATE, CERTIFICATE_VERIFY, FINISHED = 11, 15, 20
-CLIENT_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_4_4_3_our_signature_covers_the_transcript_with_the_client_context(
     verify = flight.body(CERTIFICATE_VERIFY)
     assert verify[:2] == b"\x04\x03"  # ecdsa_secp256r1_sha256, the scheme the server offered
     signature = verify[4 : 4 + int.from_bytes(verify[2:4], "big")]
-    content = CLIENT_CONTEXT + transcript_hash([*server.hashed, certificate])
+    content = CLIENT_CV_CONTEXT + transcript_hash([*server.hashed, certificate])
     public = client_identity.certificate.public_key()
     public.verify(signature, content, ec.ECDSA(hashes.SHA256()))  # raises if it does not
 
@@ -121,7 +122,7 @@ def test_4_4_3_our_rsa_signature_is_pss_even_when_pkcs1_is_offered_first(
     verify = flight.body(CERTIFICATE_VERIFY)
     assert verify[:2] == b"\x08\x04"  # rsa_pss_rsae_sha256, never rsa_pkcs1_sha256
     certificate = encode_handshake(CERTIFICATE, flight.body(CERTIFICATE))
-    content = CLIENT_CONTEXT + transcript_hash([*server.hashed, certificate])
+    content = CLIENT_CV_CONTEXT + transcript_hash([*server.hashed, certificate])
     pss = padding.PSS(padding.MGF1(hashes.SHA256()), hashes.SHA256().digest_size)
     rsa_identity.certificate.public_key().verify(verify[4:], content, pss, hashes.SHA256())
 

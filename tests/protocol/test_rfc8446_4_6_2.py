@@ -12,6 +12,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from proto_helpers import choose
 from rfc8446_peer import (
+    CERTIFICATE,
+    CERTIFICATE_VERIFY,
+    CLIENT_CV_CONTEXT,
+    FINISHED,
     SIGALGS_P256,
     ClientFlight,
     certificate_request,
@@ -23,9 +27,6 @@ from rfc8446_peer import (
 
 from tlsengine.protocol import PostHandshakeAuthCompleted
 from tlsengine.protocol.wire import decode_certificate13, encode_handshake
-
-CERTIFICATE, CERTIFICATE_VERIFY, FINISHED = 11, 15, 20
-CLIENT_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 
 
 def _connected(server_material, identity, select=None, **config):
@@ -78,7 +79,7 @@ def test_4_6_2_we_answer_with_certificate_verify_and_finished_over_the_right_tra
     assert context == b"\x2a\x2b" and len(ders) == len(client_identity.chain)
     base = [*_main_transcript(server, first), request, certificate]
     verify = flight.body(CERTIFICATE_VERIFY)
-    content = CLIENT_CONTEXT + transcript_hash(base)
+    content = CLIENT_CV_CONTEXT + transcript_hash(base)
     client_identity.certificate.public_key().verify(verify[4:], content, ec.ECDSA(hashes.SHA256()))
     verify_message = encode_handshake(CERTIFICATE_VERIFY, verify)
     expected = _finished_mac(server.client_app_secret, [*base, verify_message])

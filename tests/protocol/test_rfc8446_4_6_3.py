@@ -9,14 +9,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 from inproc_server import SUITE
 from proto_helpers import choose
-from rfc8446_peer import OracleServer, handshake, post_handshake, read_flight, refused
+from rfc8446_peer import KEY_UPDATE, OracleServer, handshake, post_handshake, read_flight, refused
 
 from tlsengine.protocol import DataReceived, HandshakeComplete, KeyUpdated
 from tlsengine.protocol.record import RecordProtection
 from tlsengine.protocol.tls13 import MAX_KEY_UPDATES
 from tlsengine.protocol.wire import encode_handshake
-
-KEY_UPDATE = 24
 
 
 def _next_secret(secret: bytes) -> bytes:
