@@ -94,6 +94,7 @@ class ClientConnection(TLS13Handshake):
         self.client_identity: Identity | None = None
         self.transcript = Trace()  # bounded: the newest entries and a dropped count
         self.session_tickets: list[SessionTicket] = []
+        self.session_reused = False  # True once the server accepted our session (PSK)
         self._identities: tuple[Identity, ...] = ()
         self._answered_certificate_request = False
         self._key_updates_in_a_row = 0
