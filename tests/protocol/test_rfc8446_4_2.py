@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import x25519
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from proto_helpers import choose
 from rfc8446_peer import (
     NEW_SESSION_TICKET,
@@ -204,3 +206,46 @@ def test_4_6_1_new_session_ticket_ignores_unrecognised_extensions(server_materia
     extensions = ext(0xFAFA, b"grease") + ext(42, (16384).to_bytes(4, "big"))
     events = conn.receive_data(post_handshake(server, NEW_SESSION_TICKET, _ticket(extensions)))
     assert [type(e) for e in events] == [SessionTicketReceived]
+
+
+# --------------------------------------------------------------------------- property
+
+
+def _expected_alert(types: list[int], offered: set[int]) -> str | None:
+    """RFC 8446 4.2 for an EncryptedExtensions with these extension types,
+    written out from the RFC's rules, independently of wire.check_extensions."""
+    seen: set[int] = set()
+    for code in types:
+        if code in seen:
+            return "illegal_parameter"
+        seen.add(code)
+        messages = EXTENSION_MESSAGES.get(code)
+        if messages is not None and "EncryptedExtensions" not in messages:
+            return "illegal_parameter"
+        if code not in offered:
+            return "unsupported_extension"
+    return None
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    types=st.lists(
+        st.sampled_from([*EXTENSION_MESSAGES, 0x1234, 0xFAFA, 0xFF01]), min_size=1, max_size=5
+    )
+)
+def test_4_2_encrypted_extensions_alert_follows_the_table(server_material, types):
+    """Any mix of known (in or out of place) and unknown extensions gets the alert 4.2 names
+    for the first offending one; only what we offered and EE may carry (an empty server_name
+    ack, supported_groups) passes."""
+    expected = _expected_alert(types, offered={0, 10})  # server_name and supported_groups
+    block = b"".join(ext(code, vec(b"\x00\x1d", 2) if code == 10 else b"") for code in types)
+    if expected is None:
+        _, _, events = _with_encrypted_extensions(server_material, block, server_name="localhost")
+        assert any(isinstance(e, HandshakeComplete) for e in events)
+    else:
+        refused(
+            lambda: _with_encrypted_extensions(server_material, block, server_name="localhost"),
+            expected,
+        )
