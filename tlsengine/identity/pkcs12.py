@@ -66,9 +66,9 @@ class PKCS12Budget:
 
     #: Key-derivation iterations summed over the MAC and every encrypted safe and key bag,
     #: each PBKDF2 or PKCS#12 KDF run counted. An OpenSSL 3 default file needs about 6,000;
-    #: GnuTLS certtool's 3DES files 600,000 a run, 5,400,000 for one identity with a
-    #: two-certificate chain (one safe per certificate). PBKDF2 runs about 10 M iterations
-    #: a second here, our Python PKCS#12 KDF about 2-4 M.
+    #: GnuTLS certtool's 3DES files 600,000 a run, 5,400,000 for a leaf with two CA
+    #: certificates (one safe per certificate). PBKDF2 runs about 10 M iterations a second
+    #: here, our Python PKCS#12 KDF about 2-4 M.
     max_iterations: int = 16_000_000
     #: Private-key bags (keytool keystores with a few hundred entries exist).
     max_keys: int = 1024
