@@ -34,6 +34,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Identity": ".identity.model",
     "load_pkcs12": ".identity.pkcs12",
+    "PKCS12Budget": ".identity.pkcs12",
     "IdentityStore": ".identity.store",
     "default_store": ".identity.store",
     "load_client_certificate": ".identity.store",
@@ -48,6 +49,7 @@ _LAZY = {
 if TYPE_CHECKING:
     # Place 2 of 2: the same names for type checkers ("X as X" marks a re-export).
     from .identity.model import Identity as Identity
+    from .identity.pkcs12 import PKCS12Budget as PKCS12Budget
     from .identity.pkcs12 import load_pkcs12 as load_pkcs12
     from .identity.store import IdentityStore as IdentityStore
     from .identity.store import clear_client_certificates as clear_client_certificates
