@@ -588,8 +588,8 @@ class Peers:
         peer.start()
         return peer
 
-    def openssl(self, **kw: Any) -> OpenSSLServer:
-        peer = self._keep(OpenSSLServer(self._dir("openssl"), self.pki, **kw))
+    def openssl(self, *, pki: ServerPKI | None = None, **kw: Any) -> OpenSSLServer:
+        peer = self._keep(OpenSSLServer(self._dir("openssl"), pki or self.pki, **kw))
         peer.start()
         return peer
 

@@ -2,7 +2,8 @@
 
 The shape is h11's: ``receive_data(bytes) -> list[Event]``, ``data_to_send() -> bytes``.
 No sockets, threads, sleeps or clocks here; the socket layer drives it. The record layer
-and alert handling live in this class, the TLS 1.3 handshake in tls13.py.
+and alert handling live in this class, the TLS 1.3 handshake in tls13.py and the TLS 1.2
+one in tls12.py; the version in the ServerHello decides which machine handles the rest.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from .record import (
     MAX_PLAINTEXT,
     HandshakeReassembler,
     RecordProtection,
+    RecordProtection12,
     RecordReader,
     fatal,
     plaintext_records,
 )
+from .tls12 import TLS12Handshake
 from .tls13 import SessionTicket, State, TLS13Handshake
 
 __all__ = [
@@ -77,7 +80,7 @@ def _describe_plaintext(content_type: int, data: bytes) -> str:
     return "alert record" if content_type == ALERT else "handshake record"
 
 
-class ClientConnection(TLS13Handshake):
+class ClientConnection(TLS12Handshake, TLS13Handshake):
     """One TLS client connection, driven by the caller's I/O."""
 
     def __init__(self, config: ClientConfig) -> None:
@@ -98,8 +101,8 @@ class ClientConnection(TLS13Handshake):
         self._out: list[bytes] = []
         self._reader = RecordReader()
         self._handshake = HandshakeReassembler()
-        self._read: RecordProtection | None = None
-        self._write: RecordProtection | None = None
+        self._read: RecordProtection | RecordProtection12 | None = None
+        self._write: RecordProtection | RecordProtection12 | None = None
         self._ccs_sent = False
         self._write_closed = False
         self._failed: TLSError | None = None
@@ -173,6 +176,8 @@ class ClientConnection(TLS13Handshake):
 
     def request_key_update(self, update_requested: bool = True) -> None:
         """Send a KeyUpdate and switch our write keys (RFC 8446 section 4.6.3)."""
+        if self.version == "TLSv1.2":
+            raise HandshakeError("KeyUpdate exists only in TLS 1.3; this connection is TLS 1.2")
         if self.state is not State.CONNECTED:
             raise HandshakeError("KeyUpdate needs a completed handshake", state=self.state.value)
         if self._write_closed:
@@ -184,6 +189,9 @@ class ClientConnection(TLS13Handshake):
     def _process_record(
         self, content_type: int, header: bytes, payload: memoryview, events: list[Event]
     ) -> None:
+        if self.version == "TLSv1.2":
+            self._process_record12(content_type, header, payload, events)
+            return
         if content_type == APPLICATION_DATA:
             if self._read is None:
                 raise fatal("unexpected_message", "protected record before any keys")
@@ -228,6 +236,46 @@ class ClientConnection(TLS13Handshake):
         else:
             self._process_alert(data, events)
 
+    def _process_record12(
+        self, content_type: int, header: bytes, payload: memoryview, events: list[Event]
+    ) -> None:
+        """TLS 1.2 records: the header's type is the real one; after the server's
+        ChangeCipherSpec every record (CCS included, on renegotiation) is protected."""
+        if self._read is not None:
+            content_type, data = self._read.open(header, payload)
+        elif content_type == APPLICATION_DATA:
+            raise fatal("unexpected_message", "application data before any keys")
+        elif len(payload) > MAX_PLAINTEXT:
+            raise fatal("record_overflow", f"plaintext record of {len(payload)} bytes")
+        else:
+            data = bytes(payload)
+        if content_type != HANDSHAKE and not self._handshake.empty:
+            raise fatal("unexpected_message", "record interleaved with a fragmented message")
+        if content_type == HANDSHAKE:
+            self._process_handshake(data, events)
+        elif content_type == APPLICATION_DATA:
+            if not self.handshake_complete or self.state is State.WAIT_FINISHED:
+                raise fatal(
+                    "unexpected_message",
+                    "application data between ChangeCipherSpec and Finished",
+                    state=self.state.value,
+                )
+            self._answered_certificate_request = False  # the server accepted our answer
+            if data:
+                events.append(DataReceived(data))
+        elif content_type == CHANGE_CIPHER_SPEC:
+            if data != b"\x01":
+                raise fatal("decode_error", "malformed ChangeCipherSpec", error=DecodeError)
+            self._handle_change_cipher_spec12()
+        else:
+            self._process_alert(data, events)
+
+    def _handle_handshake_message(self, raw: bytes, events: list[Event]) -> bool:
+        """Once a TLS 1.2 ServerHello is in, the TLS 1.2 machine takes every message."""
+        if self.version == "TLSv1.2":
+            return self._handle_handshake_message12(raw, events)
+        return super()._handle_handshake_message(raw, events)
+
     def _process_handshake(self, data: bytes, events: list[Event]) -> None:
         if not data:
             raise fatal("unexpected_message", "empty handshake record")
@@ -253,6 +301,8 @@ class ClientConnection(TLS13Handshake):
             self.state = State.CLOSED
             events.append(ConnectionClosed())
             return
+        if level == 1 and code != _CLOSE_NOTIFY and self.version == "TLSv1.2":
+            return  # TLS 1.2 warnings (unrecognized_name, ...) let the connection go on
         self.state = State.CLOSED
         if self._answered_certificate_request and name in REJECTION_ALERTS:
             raise ClientCertificateRejected(
@@ -281,6 +331,14 @@ class ClientConnection(TLS13Handshake):
         seal = self._write.seal
         for start in range(0, len(data), MAX_PLAINTEXT):
             self._out.append(seal(HANDSHAKE, data[start : start + MAX_PLAINTEXT]))
+
+    def _send_change_cipher_spec12(self) -> None:
+        """TLS 1.2's real ChangeCipherSpec: protected too when renegotiating."""
+        if self._write is None:
+            self._out.append(_CCS_RECORD)
+        else:
+            self._out.append(self._write.seal(CHANGE_CIPHER_SPEC, b"\x01"))
+        self._trace("out", "ChangeCipherSpec")
 
     def _send_alert(self, name: str, level: int = 2) -> None:
         code = getattr(AlertDescription, name, 80)  # internal_error if unknown
@@ -322,11 +380,11 @@ class ClientConnection(TLS13Handshake):
         self._write = RecordProtection(suite, secret)
 
     def _read_secret(self) -> bytes:
-        assert self._read is not None
+        assert isinstance(self._read, RecordProtection)
         return self._read.secret
 
     def _write_secret(self) -> bytes:
-        assert self._write is not None
+        assert isinstance(self._write, RecordProtection)
         return self._write.secret
 
     # ------------------------------------------------------------------ trace
