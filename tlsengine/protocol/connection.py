@@ -121,6 +121,7 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
             raise HandshakeError("handshake already started", state=self.state.value)
         self._identities = tuple(self.config.identities)
         self._init_tls13()
+        self._init_tls12()
         self._send_client_hello()
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -311,6 +312,14 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
                 else f"server required a client certificate and none fitted ({name})",
                 selection=self.selection,
                 alert=name,
+            )
+        refused = getattr(self, "renegotiation_refused", None)
+        if refused is not None:
+            raise AlertReceived(
+                name,
+                "fatal" if level == 2 else "warning",
+                f"peer sent {name} after we refused its TLS 1.2 renegotiation ({refused}); "
+                "ClientContext(renegotiation='once' or 'freely') lets it renegotiate",
             )
         raise AlertReceived(name, "fatal" if level == 2 else "warning")
 

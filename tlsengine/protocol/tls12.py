@@ -39,7 +39,7 @@ from tlslite.extensions import (
 )
 from tlslite.messages import ClientHello, ServerHello
 
-from ..errors import DecodeError, IdentityError, TLSError
+from ..errors import DecodeError, HandshakeError, IdentityError, TLSError
 from ..selection.request import CertificateRequestInfo
 from ..selection.schemes import scheme_name, sign, verify
 from .events import Event, HandshakeComplete, RenegotiationCompleted
@@ -170,6 +170,23 @@ class TLS12Handshake:
         def _select_identity(self) -> tuple[Identity | None, str | None]:
             raise NotImplementedError
 
+    # ------------------------------------------------------------------ setup
+
+    def _init_tls12(self) -> None:
+        if self.config.renegotiation not in RENEGOTIATION_POLICIES:
+            raise HandshakeError(
+                f"renegotiation={self.config.renegotiation!r}; use one of "
+                f"{', '.join(RENEGOTIATION_POLICIES)}"
+            )
+        self._messages12 = bytearray()  # handshake messages since the ClientHello
+        self._client_verify_data = b""  # RFC 5746: bound into the next renegotiation
+        self._server_verify_data = b""
+        self._requested12 = False
+        self._renegotiations = 0
+        self.renegotiation_refused: str | None = None  # why we last refused a HelloRequest
+        self._pending_read: RecordProtection12 | None = None
+        self._master = b""
+
     # ------------------------------------------------------------------ ClientHello parts
 
     def _tls12_client_hello_extensions(self) -> list[Any]:
@@ -182,7 +199,7 @@ class TLS12Handshake:
 
     def _renegotiation_binding(self) -> bytes:
         """renegotiated_connection: empty at first, client_verify_data on renegotiation."""
-        return getattr(self, "_client_verify_data", b"")
+        return self._client_verify_data
 
     def _server_chose_tls12(self, hello: Any) -> bool:
         """A ServerHello without supported_versions negotiates by its legacy version."""
@@ -291,9 +308,7 @@ class TLS12Handshake:
                 "renegotiation_info), which tlsengine requires",
                 state=self.state.value,
             )
-        expected = getattr(self, "_client_verify_data", b"") + getattr(
-            self, "_server_verify_data", b""
-        )
+        expected = self._client_verify_data + self._server_verify_data
         got = bytes(ext.renegotiated_connection or b"")
         if not bytes_eq(got, expected):
             raise fatal(
@@ -388,7 +403,7 @@ class TLS12Handshake:
         self._trace("in", "ServerHelloDone")
         flight: list[bytes] = []
         identity, scheme = None, None
-        if getattr(self, "_requested12", False):
+        if self._requested12:
             identity, scheme = self._select_identity()
             self._answered_certificate_request = True
             flight.append(self._client_certificate12(identity))
@@ -445,9 +460,7 @@ class TLS12Handshake:
     def _change_write_keys12(self) -> None:
         suite = self._suite12
         keys = key_block(suite, self._master, self._random, self._server_random)
-        self._pending_read: RecordProtection12 | None = RecordProtection12(
-            suite, keys.server_key, keys.server_iv
-        )
+        self._pending_read = RecordProtection12(suite, keys.server_key, keys.server_iv)
         self._send_change_cipher_spec12()
         self._write = RecordProtection12(suite, keys.client_key, keys.client_iv)
 
@@ -509,7 +522,7 @@ class TLS12Handshake:
             self._trace("in", "HelloRequest", ignored="a handshake is already under way")
             return
         policy = self.config.renegotiation
-        done = getattr(self, "_renegotiations", 0)
+        done = self._renegotiations
         refuse = (
             "policy never"
             if policy == "never"
@@ -521,6 +534,7 @@ class TLS12Handshake:
         )
         if refuse is not None:
             self._trace("in", "HelloRequest", refused=refuse)
+            self.renegotiation_refused = refuse
             if not self._write_closed:
                 self._send_alert("no_renegotiation", level=1)
             return

@@ -42,8 +42,9 @@ class ClientContext:
     core's defaults, every TLS 1.3 suite and x25519, secp256r1, secp384r1, X25519MLKEM768).
 
     ``renegotiation`` (``never``/``once``/``freely``) governs TLS 1.2 server-initiated
-    renegotiation; it is kept on the context for the TLS 1.2 core and has no effect on
-    TLS 1.3 connections, which cannot renegotiate.
+    renegotiation (RFC 5746 secure renegotiation only): ``never`` answers a HelloRequest
+    with a no_renegotiation warning, ``once`` (default) allows one per connection,
+    ``freely`` any number. TLS 1.3 connections cannot renegotiate.
 
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
@@ -228,6 +229,7 @@ class ClientContext:
             max_version=self.maximum_version,
             min_version=self.minimum_version,
             post_handshake_auth=self.post_handshake_auth,
+            renegotiation=self.renegotiation,
             trace=self.trace,
         )
         return ClientConnection(config)
