@@ -275,7 +275,8 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
         """Once a TLS 1.2 ServerHello is in, the TLS 1.2 machine takes every message."""
         if self.version == "TLSv1.2":
             return self._handle_handshake_message12(raw, events)
-        return super()._handle_handshake_message(raw, events)
+        keys_changed = super()._handle_handshake_message(raw, events)
+        return keys_changed and self.version != "TLSv1.2"  # a 1.2 ServerHello changes none
 
     def _process_handshake(self, data: bytes, events: list[Event]) -> None:
         if not data:
