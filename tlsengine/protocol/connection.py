@@ -306,7 +306,11 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
         if level == 1 and code != _CLOSE_NOTIFY and self.version == "TLSv1.2":
             return  # TLS 1.2 warnings (unrecognized_name, ...) let the connection go on
         self.state = State.CLOSED
-        if self._answered_certificate_request and name in REJECTION_ALERTS:
+        # GnuTLS answers an empty TLS 1.2 Certificate it required with decode_error.
+        empty_refused = (
+            name == "decode_error" and self.version == "TLSv1.2" and self.client_identity is None
+        )
+        if self._answered_certificate_request and (name in REJECTION_ALERTS or empty_refused):
             raise ClientCertificateRejected(
                 f"server rejected our client certificate ({name})"
                 if self.client_identity is not None
