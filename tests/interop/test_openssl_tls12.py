@@ -162,3 +162,17 @@ def test_tls13_only_client_refuses_a_tls12_server(peers: Peers, identity_a: Iden
     ctx = context(peers.pki, [identity_a], minimum_version="TLSv1.3")
     with pytest.raises(TLSError, match="protocol_version|TLS 1.3"):
         fetch(ctx, srv.address)
+
+
+def test_no_common_suite_is_one_error_naming_what_we_offered(
+    peers: Peers, identity_a: Identity
+) -> None:
+    """s_server limited to a CBC suite we never offer answers with handshake_failure."""
+    from tlsengine import AlertReceived
+
+    srv = openssl12(peers, extra=["-cipher", "ECDHE-ECDSA-AES128-SHA"])
+    with pytest.raises(AlertReceived) as info:
+        fetch(context(peers.pki, [identity_a]), srv.address)
+    message = str(info.value)
+    assert info.value.description == "handshake_failure"
+    assert "cipher suite" in message and "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" in message

@@ -305,7 +305,10 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
             return
         if level == 1 and code != _CLOSE_NOTIFY and self.version == "TLSv1.2":
             return  # TLS 1.2 warnings (unrecognized_name, ...) let the connection go on
+        hello_refused = self.state is State.WAIT_SH and not self.handshake_complete
         self.state = State.CLOSED
+        if hello_refused and level == 2:
+            raise AlertReceived(name, "fatal", self._hello_refusal(name))
         # GnuTLS answers an empty TLS 1.2 Certificate it required with decode_error.
         empty_refused = (
             name == "decode_error" and self.version == "TLSv1.2" and self.client_identity is None
@@ -327,6 +330,20 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
                 "ClientContext(renegotiation='once' or 'freely') lets it renegotiate",
             )
         raise AlertReceived(name, "fatal" if level == 2 else "warning")
+
+    def _hello_refusal(self, alert: str) -> str:
+        """The server refused our ClientHello: say what we offered, so a user can compare."""
+        cfg = self.config
+        versions = [cfg.max_version] + (
+            [cfg.min_version] if cfg.min_version != cfg.max_version else []
+        )
+        suites = list(cfg.cipher_suites if cfg.max_version == "TLSv1.3" else ())
+        suites += list(cfg.cipher_suites_12 if cfg.min_version == "TLSv1.2" else ())
+        return (
+            f"server refused our ClientHello with {alert}: no protocol version, cipher suite, "
+            f"group or signature scheme in common? We offered {' and '.join(versions)} with "
+            f"{', '.join(suites)}; groups {', '.join(cfg.groups)}"
+        )
 
     # ------------------------------------------------------------------ records out
 
