@@ -185,3 +185,28 @@ def test_openssl_second_renegotiation_is_refused_under_policy_once(
     requests = [e for e in tls.transcript if e["type"] == "HelloRequest"]
     assert requests[0].get("renegotiation") == 1
     assert requests[1].get("refused") == "policy once, already renegotiated"
+
+
+def test_asyncio_streams_keep_working_while_the_core_renegotiates(
+    peers: Peers, identity_a: Identity
+) -> None:
+    import asyncio
+
+    from tlsengine.socket.aio import open_connection
+
+    srv = peers.apache()
+    ctx = context(peers.pki, [identity_a])
+
+    async def run() -> bytes:
+        reader, writer = await open_connection(
+            *srv.address, context=ctx, server_hostname="localhost", timeout=TIMEOUT
+        )
+        writer.write(PROTECTED)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), TIMEOUT)
+        writer.close()
+        return data
+
+    response = asyncio.run(run())
+    assert response.startswith(b"HTTP/1.1 200") and response.endswith(b"protected page\n")
+    assert header(response, "X-Client-Subject") == "CN=client A"
