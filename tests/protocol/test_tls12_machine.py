@@ -289,6 +289,40 @@ def test_alert_after_our_certificate_is_a_rejection_with_the_selection(
     assert info.value.selection is conn.selection and info.value.alert == "bad_certificate"
 
 
+# ----------------------------------------------------------------------------- tickets
+
+
+def test_ticket_is_saved_once_the_handshake_completes(server_material) -> None:
+    saved: list[object] = []
+    conn = _client(save_session=saved.append, clock=lambda: 100.0)
+    assert _hello(conn.data_to_send()).getExtension(35) is not None  # empty session_ticket
+    conn = _client(save_session=saved.append, clock=lambda: 100.0)
+    srv = _server(server_material, ack_ticket=True, ticket=b"opaque-ticket")
+    _handshake(conn, srv)
+    (session,) = saved
+    assert session.version == "TLSv1.2" and session.expires_at == 100.0 + 7200
+    assert session.ticket == b"opaque-ticket" and "opaque" not in repr(session)
+
+
+def test_new_session_ticket_the_server_did_not_announce_is_unexpected(server_material) -> None:
+    conn = _client(save_session=lambda s: None, clock=lambda: 1.0)
+    srv = _server(server_material, ticket=b"unannounced")
+    conn.receive_data(srv.first_flight(conn.data_to_send()))
+    with pytest.raises(HandshakeError, match="did not announce"):
+        conn.receive_data(srv.second_flight(conn.data_to_send()))
+
+
+def test_server_resuming_a_session_we_never_offered_is_illegal(server_material) -> None:
+    conn, srv = _client(), _server(server_material, echo_session_id=True)
+    with pytest.raises(HandshakeError, match="never offered"):
+        conn.receive_data(srv.first_flight(conn.data_to_send()))
+    assert _fatal_alert(conn) == "illegal_parameter"
+
+
+def test_no_session_ticket_extension_without_resumption(server_material) -> None:
+    assert _hello(_client().data_to_send()).getExtension(35) is None
+
+
 # ----------------------------------------------------------------------------- renegotiation
 
 

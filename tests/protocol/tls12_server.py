@@ -52,6 +52,9 @@ class Server12:
     ems: bool = True
     renegotiation_info: bool = True
     request: bytes | None = None  # CertificateRequest body, or None for no request
+    ack_ticket: bool = False  # session_ticket in the ServerHello (RFC 5077 3.2)
+    ticket: bytes | None = None  # a NewSessionTicket before our ChangeCipherSpec
+    echo_session_id: bool = False  # claim to resume (RFC 5077 3.4)
     messages: bytearray = field(default_factory=bytearray)  # this handshake's transcript
     master: bytes = b""
     client_random: bytes = b""
@@ -81,10 +84,14 @@ class Server12:
         if self.renegotiation_info:
             binding = self.client_verify + self.server_verify
             exts += ext(0xFF01, bytes((len(binding),)) + binding)
+        if self.ack_ticket:
+            exts += ext(35, b"")
+        session_id = bytes(hello.session_id) if self.echo_session_id else b""
         body = (
             b"\x03\x03"
             + self.server_random
-            + b"\x00"  # no session id
+            + bytes((len(session_id),))
+            + session_id
             + SUITE.code.to_bytes(2, "big")
             + b"\x00"
             + len(exts).to_bytes(2, "big")
@@ -128,7 +135,17 @@ class Server12:
         self.server_verify = finished_verify_data12(
             "sha256", self.master, b"server finished", sha256(bytes(self.messages))
         )
-        out = self.records(20, CCS_BODY)
+        out = b""
+        if self.ticket is not None:
+            nst = encode_handshake(
+                4, (7200).to_bytes(4, "big") + len(self.ticket).to_bytes(2, "big") + self.ticket
+            )
+            self.messages += nst
+            out += self.records(22, nst)
+            self.server_verify = finished_verify_data12(
+                "sha256", self.master, b"server finished", sha256(bytes(self.messages))
+            )
+        out += self.records(20, CCS_BODY)
         self.write = RecordProtection12(SUITE, self._keys.server_key, self._keys.server_iv)
         return out + self.write.seal(22, encode_handshake(20, self.server_verify))
 

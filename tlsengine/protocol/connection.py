@@ -95,7 +95,7 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
         self.selection: Any = None
         self.client_identity: Identity | None = None
         self.transcript: list[dict[str, Any]] = []
-        self.session_tickets: list[SessionTicket] = []
+        self.session_tickets: list[Any] = []  # resumable sessions (1.3 tickets, 1.2 Session12)
         self.session_reused = False  # True once the server accepted our session (PSK)
         self._identities: tuple[Identity, ...] = ()
         self._answered_certificate_request = False

@@ -13,6 +13,11 @@ Read it top to bottom as RFC 5246 section 7.3's figure, full handshake, client s
     Finished             -> CONNECTED                         _handle_finished12
     HelloRequest (CONNECTED): renegotiate, by the context's policy, back to WAIT_SH
 
+Session tickets (RFC 5077): the ClientHello carries session_ticket (empty, or a ticket from
+``config.session``); a NewSessionTicket may come before the server's ChangeCipherSpec. A
+ServerHello echoing our session_id resumes: (NewSessionTicket), ChangeCipherSpec, Finished
+from the server first, then ours.
+
 Every handler has the four beats of tls13.py: decode, hash, act, transition. Only ECDHE
 with AEAD suites exists; extended master secret (RFC 7627) and secure renegotiation
 (RFC 5746) are required, so a server without them is refused with a message that says so.
@@ -21,7 +26,8 @@ The class is a mixin beside `TLS13Handshake`; ClientConnection supplies the reco
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -32,6 +38,7 @@ from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENT
 from tlslite.extensions import (
     ECPointFormatsExtension,
     RenegotiationInfoExtension,
+    SessionTicketExtension,
     SignatureAlgorithmsExtension,
     SNIExtension,
     SupportedGroupsExtension,
@@ -57,6 +64,7 @@ from .wire import SCHEME_CODES, decode, encode_handshake, extensions_by_type
 from .wire12 import (
     decode_certificate12,
     decode_certificate_request12,
+    decode_new_session_ticket12,
     decode_server_key_exchange,
     encode_certificate12,
     encode_certificate_verify12,
@@ -67,12 +75,13 @@ if TYPE_CHECKING:
     from ..identity.model import Identity
     from .config import ClientConfig
 
-__all__ = ["TLS12Handshake", "RENEGOTIATION_POLICIES"]
+__all__ = ["TLS12Handshake", "RENEGOTIATION_POLICIES", "Session12"]
 
 RENEGOTIATION_POLICIES = ("never", "once", "freely")
 
 # Handshake message types only TLS 1.2 uses (RFC 5246 section 7.4).
 HELLO_REQUEST = 0
+NEW_SESSION_TICKET = 4
 SERVER_KEY_EXCHANGE = 12
 SERVER_HELLO_DONE = 14
 CLIENT_KEY_EXCHANGE = 16
@@ -89,6 +98,7 @@ MESSAGE_NAMES_12 = {
     SERVER_KEY_EXCHANGE: "ServerKeyExchange",
     CERTIFICATE_REQUEST: "CertificateRequest",
     SERVER_HELLO_DONE: "ServerHelloDone",
+    NEW_SESSION_TICKET: "NewSessionTicket",
     FINISHED: "Finished",
 }
 
@@ -104,6 +114,40 @@ EXT_RENEGOTIATION_INFO = 0xFF01
 ECDHE_GROUPS_12 = frozenset({"x25519", "secp256r1", "secp384r1"})
 _HASH = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
 _VERSION_NAMES = {(3, 0): "SSL 3.0", (3, 1): "TLS 1.0", (3, 2): "TLS 1.1", (3, 3): "TLS 1.2"}
+
+
+#: How long a ticket is offered when the server gives no lifetime hint (RFC 5077 3.3: 0 is
+#: "unspecified"), and the most we believe of a hint: OpenSSL's default is 2 hours.
+DEFAULT_TICKET_LIFETIME = 7200
+MAX_TICKET_LIFETIME = 7 * 24 * 3600
+
+
+@dataclass
+class Session12:
+    """A TLS 1.2 session a server sealed into a ticket (RFC 5077), kept in memory only.
+
+    It holds the master secret and what a resumed connection inherits (the server chain
+    verified then, the identity we had sent), like the TLS 1.3 `SessionTicket`.
+    """
+
+    version: ClassVar[str] = "TLSv1.2"
+
+    ticket: bytes = field(repr=False)
+    lifetime: int
+    cipher: str
+    server_name: str | None
+    master_secret: bytes = field(repr=False)
+    received_at: float | None = None
+    alpn_protocol: str | None = None
+    peer_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    client_identity: Identity | None = field(default=None, repr=False)
+
+    @property
+    def expires_at(self) -> float | None:
+        return None if self.received_at is None else self.received_at + self.lifetime
+
+    def __reduce__(self) -> NoReturn:  # never let pickle carry the master secret anywhere
+        raise TypeError("Session12 objects hold a master secret and cannot be pickled")
 
 
 def _digest(hash_name: str, data: bytes) -> bytes:
@@ -140,6 +184,8 @@ class TLS12Handshake:
     _offered_exts: set[int]
     _offer12: bool
     _offer13: bool
+    session_reused: bool
+    session_tickets: list[Any]
     _server_public_key: Any
     _read: Any
     _write: Any
@@ -186,16 +232,41 @@ class TLS12Handshake:
         self.renegotiation_refused: str | None = None  # why we last refused a HelloRequest
         self._pending_read: RecordProtection12 | None = None
         self._master = b""
+        self._ticket_offer: Session12 | None = self._resumable_session12()
+        self._resumed12 = False
+        self._ticket_expected = False  # the server acknowledged session_ticket
+        self._new_ticket: tuple[int, bytes] | None = None  # (lifetime hint, ticket)
 
     # ------------------------------------------------------------------ ClientHello parts
 
     def _tls12_client_hello_extensions(self) -> list[Any]:
-        """What a ClientHello needs so that a TLS 1.2 server can answer it as we require."""
-        return [
+        """What a ClientHello needs so that a TLS 1.2 server can answer it as we require;
+        session_ticket (RFC 5077) only on a first handshake with resumption on."""
+        exts = [
             TLSExtension(extType=EXT_EXTENDED_MASTER_SECRET).create(bytearray()),
             ECPointFormatsExtension().create([0]),  # uncompressed only (RFC 8422 5.1.2)
             RenegotiationInfoExtension().create(bytearray(self._renegotiation_binding())),
         ]
+        if not self.handshake_complete and self.config.save_session is not None:
+            offer = self._ticket_offer
+            exts.append(SessionTicketExtension().create(bytearray(offer.ticket if offer else b"")))
+        return exts
+
+    def _resumable_session12(self) -> Session12 | None:
+        """``config.session`` if it is a TLS 1.2 ticket this connection may offer."""
+        session, clock = self.config.session, self.config.clock
+        if not isinstance(session, Session12) or not self._offer12:
+            return None
+        if clock is None or session.expires_at is None or session.expires_at <= clock():
+            why = "the TLS 1.2 ticket has expired (or there is no clock to age it)"
+        elif session.cipher not in self.config.cipher_suites_12:
+            why = f"its cipher suite {session.cipher} is no longer offered"
+        elif (session.server_name or "").lower() != (self._server_name or "").lower():
+            why = "the ticket was issued for another server name"
+        else:
+            return session
+        self._trace("local", "SessionNotOffered", reason=why)
+        return None
 
     def _renegotiation_binding(self) -> bytes:
         """renegotiated_connection: empty at first, client_verify_data on renegotiation."""
@@ -220,6 +291,7 @@ class TLS12Handshake:
                 EXT_ALPN,
                 EXT_EXTENDED_MASTER_SECRET,
                 EXT_RENEGOTIATION_INFO,
+                EXT_SESSION_TICKET,
             }
             & self._offered_exts
         )
@@ -235,21 +307,57 @@ class TLS12Handshake:
         points = exts.get(EXT_EC_POINT_FORMATS)
         if points is not None and 0 not in (points.formats or ()):
             raise fatal("illegal_parameter", "server does not accept uncompressed EC points")
+        resumed = self._resumes(hello, suite, renegotiating)
         # hash
         self._messages12 = bytearray(self._client_hello) + raw
         # act
         self._ccs_sent = True  # TLS 1.3's middlebox CCS never applies from here on
         self._suite12 = suite
         self._server_random = bytes(hello.random)
+        self._ticket_expected = EXT_SESSION_TICKET in exts
         if not renegotiating:
             self._accept_alpn(exts.get(EXT_ALPN))
         self.version = "TLSv1.2"
         self.cipher = suite.name
         self._trace(
-            "in", "ServerHello", version="TLSv1.2", cipher=suite.name, renegotiation=renegotiating
+            "in",
+            "ServerHello",
+            version="TLSv1.2",
+            cipher=suite.name,
+            renegotiation=renegotiating,
+            resumed=resumed is not None,
         )
+        if resumed is not None:  # abbreviated handshake (RFC 5077 3.1, RFC 5246 7.3)
+            self._resume12(resumed)
+            self.state = State.WAIT_CHANGE_CIPHER_SPEC
+            return
         # transition
         self.state = State.WAIT_SERVER_CERTIFICATE
+
+    def _resumes(self, hello: Any, suite: CipherSuite12, renegotiating: bool) -> Session12 | None:
+        """The ticket session a ServerHello resumes: it echoes our session_id (RFC 5077 3.4)."""
+        echoed = bytes(hello.session_id)
+        if renegotiating or not echoed or echoed != self._session_id:
+            return None
+        offer = self._ticket_offer
+        if offer is None:
+            raise fatal("illegal_parameter", "ServerHello resumes a session we never offered")
+        if suite.name != offer.cipher:
+            raise fatal(
+                "illegal_parameter",
+                f"ServerHello resumes a {offer.cipher} session under {suite.name}",
+            )
+        return offer
+
+    def _resume12(self, session: Session12) -> None:
+        """Take over the original connection's master secret, server chain and identity."""
+        self._resumed12 = True
+        self.session_reused = True
+        self._master = session.master_secret
+        self.peer_certificates = list(session.peer_certificates)
+        self.client_identity = session.client_identity
+        keys = key_block(self._suite12, self._master, self._random, self._server_random)
+        self._pending_read = RecordProtection12(self._suite12, keys.server_key, keys.server_iv)
 
     def _check_version12(self, hello: Any, renegotiating: bool) -> None:
         version = tuple(hello.server_version)
@@ -472,6 +580,16 @@ class TLS12Handshake:
 
     # ------------------------------------------------------------------ WAIT_CHANGE_CIPHER_SPEC
 
+    def _handle_new_session_ticket12(self, raw: bytes, events: list[Event]) -> None:
+        """RFC 5077 3.3: only after a ServerHello that acknowledged session_ticket."""
+        if not self._ticket_expected or self._new_ticket is not None:
+            raise fatal("unexpected_message", "NewSessionTicket the server did not announce")
+        lifetime, ticket = decode_new_session_ticket12(raw)
+        self._messages12 += raw
+        self._trace("in", "NewSessionTicket", lifetime=lifetime, empty=not ticket)
+        if ticket:  # an empty ticket: the server decided not to issue one after all
+            self._new_ticket = (lifetime, ticket)
+
     def _handle_change_cipher_spec12(self) -> None:
         if self.state is not State.WAIT_CHANGE_CIPHER_SPEC:
             raise fatal(
@@ -491,12 +609,17 @@ class TLS12Handshake:
         expected = self._finished_data(b"server finished")
         if len(raw) != 4 + len(expected) or not bytes_eq(raw[4:], expected):
             raise fatal("decrypt_error", "server Finished does not verify", state="WAIT_FINISHED")
+        self._messages12 += raw
         self._trace("in", "Finished")
         self._server_verify_data = expected
+        if self._resumed12:  # abbreviated: the server finished first, our CCS + Finished now
+            self._send_client_finished12()
+        self._save_session12()
         renegotiated = self.handshake_complete
         self._messages12 = bytearray()
         self._master = b""
         self._requested12 = False
+        self._ticket_expected = False
         self.state = State.CONNECTED
         self.handshake_complete = True
         sent = self.client_identity is not None
@@ -508,9 +631,44 @@ class TLS12Handshake:
                 version="TLSv1.2",
                 cipher=self._suite12.name,
                 alpn_protocol=self.alpn_protocol,
-                client_certificate_sent=sent,
+                client_certificate_sent=sent and not self._resumed12,
+                session_reused=self._resumed12,
             )
         )
+
+    def _send_client_finished12(self) -> None:
+        """Our ChangeCipherSpec and Finished of an abbreviated handshake."""
+        suite = self._suite12
+        keys = key_block(suite, self._master, self._random, self._server_random)
+        self._send_change_cipher_spec12()
+        self._write = RecordProtection12(suite, keys.client_key, keys.client_iv)
+        verify_data = self._finished_data(b"client finished")
+        self._send_handshake_flight([self._append12(encode_handshake(FINISHED, verify_data))])
+        self._client_verify_data = verify_data
+        self._trace("out", "Finished")
+
+    def _save_session12(self) -> None:
+        """Hand a ticket received in this handshake to the context's session cache."""
+        if self._new_ticket is None:
+            return
+        hint, ticket = self._new_ticket
+        self._new_ticket = None
+        clock = self.config.clock
+        lifetime = min(hint or DEFAULT_TICKET_LIFETIME, MAX_TICKET_LIFETIME)
+        session = Session12(
+            ticket=ticket,
+            lifetime=lifetime,
+            cipher=self._suite12.name,
+            server_name=self._server_name,
+            master_secret=self._master,
+            received_at=clock() if clock is not None else None,
+            alpn_protocol=self.alpn_protocol,
+            peer_certificates=tuple(self.peer_certificates),
+            client_identity=self.client_identity,
+        )
+        self.session_tickets[:] = [session]  # what TLSSocket.session hands out
+        if self.config.save_session is not None:
+            self.config.save_session(session)
 
     # ------------------------------------------------------------------ CONNECTED
 
@@ -604,6 +762,7 @@ _HANDLERS12: dict[tuple[State, int], str] = {
     (State.WAIT_CERTIFICATE_REQUEST_OR_DONE, CERTIFICATE_REQUEST): "_handle_certificate_request12",
     (State.WAIT_CERTIFICATE_REQUEST_OR_DONE, SERVER_HELLO_DONE): "_handle_server_hello_done",
     (State.WAIT_SERVER_HELLO_DONE, SERVER_HELLO_DONE): "_handle_server_hello_done",
+    (State.WAIT_CHANGE_CIPHER_SPEC, NEW_SESSION_TICKET): "_handle_new_session_ticket12",
     (State.WAIT_FINISHED, FINISHED): "_handle_finished12",
 }
 

@@ -333,7 +333,7 @@ class TLS13Handshake:
     selection: Any
     client_identity: Identity | None
     transcript: list[dict[str, Any]]
-    session_tickets: list[SessionTicket]
+    session_tickets: list[Any]  # SessionTicket, or a TLS 1.2 tls12.Session12
     session_reused: bool
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool

@@ -20,6 +20,7 @@ __all__ = [
     "ServerKeyExchange12",
     "decode_certificate12",
     "decode_certificate_request12",
+    "decode_new_session_ticket12",
     "decode_server_key_exchange",
     "encode_certificate12",
     "encode_certificate_verify12",
@@ -124,3 +125,12 @@ def encode_client_key_exchange(public: bytes) -> bytes:
 def encode_certificate_verify12(scheme: int, signature: bytes) -> bytes:
     body = scheme.to_bytes(2, "big") + len(signature).to_bytes(2, "big") + signature
     return encode_handshake(15, body)
+
+
+def decode_new_session_ticket12(raw: bytes) -> tuple[int, bytes]:
+    """RFC 5077 3.3: ``uint32 ticket_lifetime_hint; opaque ticket<0..2^16-1>``."""
+    r = Reader(raw[4:], "NewSessionTicket")
+    lifetime = r.uint(4)
+    ticket = r.vector(2)
+    r.finish()
+    return lifetime, ticket
