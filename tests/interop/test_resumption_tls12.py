@@ -112,3 +112,13 @@ def test_a_tls12_session_refuses_pickling(peers: Peers, identity_a: Identity) ->
     first, _ = fetch(context(peers.pki, [identity_a]), srv.address)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(first.session)
+
+
+def test_openssl_tls12_unrenewed_ticket_keeps_resuming(peers: Peers, identity_a: Identity) -> None:
+    """OpenSSL does not renew a ticket on resumption; the session goes back in the cache."""
+    srv = peers.openssl(tls="1.2", tickets=True)
+    ctx = context(peers.pki, [identity_a])
+    fetch(ctx, srv.address)
+    for _ in range(3):
+        tls, page = fetch(ctx, srv.address)
+        assert _resumed12(tls) and page_reused(page)

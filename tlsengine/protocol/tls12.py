@@ -648,8 +648,17 @@ class TLS12Handshake:
         self._trace("out", "Finished")
 
     def _save_session12(self) -> None:
-        """Hand a ticket received in this handshake to the context's session cache."""
+        """Hand a ticket received in this handshake to the context's session cache.
+
+        A resumed session the server did not renew (OpenSSL renews only when its ticket
+        key rotated) goes back as it was: RFC 5077 lets a client reuse a ticket, and
+        otherwise every other connection would be a full handshake.
+        """
         if self._new_ticket is None:
+            offer = self._ticket_offer
+            if self._resumed12 and offer is not None and self.config.save_session is not None:
+                self.session_tickets[:] = [offer]
+                self.config.save_session(offer)
             return
         hint, ticket = self._new_ticket
         self._new_ticket = None
