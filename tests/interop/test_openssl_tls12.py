@@ -176,3 +176,13 @@ def test_no_common_suite_is_one_error_naming_what_we_offered(
     message = str(info.value)
     assert info.value.description == "handshake_failure"
     assert "cipher suite" in message and "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" in message
+
+
+def test_context_cipher_suites_may_name_tls12_suites(peers: Peers, identity_a: Identity) -> None:
+    suite = "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+    srv = openssl12(peers)
+    tls, page = fetch(context(peers.pki, [identity_a], cipher_suites=[suite]), srv.address)
+    assert tls.cipher()[0] == suite
+    hello = [e for e in tls.transcript if e["type"] == "ClientHello"][0]
+    assert [s for s in hello["cipher_suites"] if s.startswith("TLS_ECDHE")] == [suite]
+    assert "TLS_AES_128_GCM_SHA256" in hello["cipher_suites"]  # TLS 1.3 keeps its defaults

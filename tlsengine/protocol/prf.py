@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes, hmac
 
+from .keyschedule import CIPHER_SUITES
+
 __all__ = [
+    "ALL_CIPHER_SUITES",
     "CIPHER_SUITES_12",
     "CipherSuite12",
     "KeyBlock",
@@ -55,6 +58,8 @@ _SUITES_12 = (
     ("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", 0xCCA8, "rsa", "chacha20", 32, "sha256"),
 )
 CIPHER_SUITES_12: dict[str, CipherSuite12] = {row[0]: CipherSuite12(*row) for row in _SUITES_12}
+#: Every suite name either machine can offer (what ``ClientContext(cipher_suites=)`` takes).
+ALL_CIPHER_SUITES: tuple[str, ...] = (*CIPHER_SUITES, *CIPHER_SUITES_12)
 
 
 def prf(hash_name: str, secret: bytes, label: bytes, seed: bytes, length: int) -> bytes:

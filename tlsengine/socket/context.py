@@ -41,6 +41,8 @@ class ClientContext:
 
     ``cipher_suites`` / ``groups``: IANA names to offer, in preference order (None: the
     core's defaults, every TLS 1.3 suite and x25519, secp256r1, secp384r1, X25519MLKEM768).
+    ``cipher_suites`` may name TLS 1.3 and TLS 1.2 suites (``TLS_ECDHE_*``); the names of
+    one version restrict that version only, a version with none named keeps its defaults.
 
     ``renegotiation`` (``never``/``once``/``freely``) governs TLS 1.2 server-initiated
     renegotiation (RFC 5746 secure renegotiation only): ``never`` answers a HelloRequest
@@ -112,7 +114,7 @@ class ClientContext:
         self.trace = bool(trace)
         self.verify_profile: Profile = verify_profile
         self.cipher_suites = _check_names(
-            cipher_suites, "cipher_suites", "keyschedule", "CIPHER_SUITES"
+            cipher_suites, "cipher_suites", "prf", "ALL_CIPHER_SUITES"
         )
         self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
         self.resumption = bool(resumption)
@@ -254,7 +256,14 @@ class ClientContext:
                 self._session_config(server_hostname, port, identities, store, generation, session)
             )
         if self.cipher_suites is not None:
-            extra["cipher_suites"] = self.cipher_suites
+            from ..protocol.prf import CIPHER_SUITES_12
+
+            tls12 = tuple(s for s in self.cipher_suites if s in CIPHER_SUITES_12)
+            tls13 = tuple(s for s in self.cipher_suites if s not in CIPHER_SUITES_12)
+            if tls13:
+                extra["cipher_suites"] = tls13
+            if tls12:
+                extra["cipher_suites_12"] = tls12
         if self.groups is not None:
             extra["groups"] = self.groups
             extra["key_share_groups"] = self.groups[:1]
