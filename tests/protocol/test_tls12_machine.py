@@ -435,3 +435,19 @@ def test_arbitrary_tls12_messages_end_in_tls_errors(server_material, messages) -
 
 
 SUITE_NAME = "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=120))
+def test_arbitrary_certificate_request_bodies_end_in_tls_errors(
+    server_material, body: bytes
+) -> None:
+    """The CertificateRequest decoder sits behind a verified ServerKeyExchange: reach it."""
+    conn, srv = _client(), _server(server_material, request=body)
+    try:
+        conn.receive_data(srv.first_flight(conn.data_to_send()))
+    except TLSError:
+        assert conn.state is State.CLOSED
+    else:
+        assert conn.certificate_request is not None
+        assert conn.state is State.WAIT_CHANGE_CIPHER_SPEC

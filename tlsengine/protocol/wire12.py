@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import DecodeError
 from .record import fatal
-from .wire import Reader, encode_handshake
+from .wire import Reader, decode_certificate_authorities, encode_handshake
 
 __all__ = [
     "CertificateRequest12",
@@ -88,8 +88,8 @@ def decode_certificate_request12(raw: bytes) -> CertificateRequest12:
     r = Reader(raw[4:], "CertificateRequest")
     types = r.vector(1)
     schemes_raw = r.vector(2)
-    names = Reader(r.vector(2), "certificate_authorities")
-    r.finish()
+    # DistinguishedName certificate_authorities<0..2^16-1>: TLS 1.3's extension 47 body
+    cas = decode_certificate_authorities(r.data[r.pos :])
     if not types:
         raise fatal(
             "decode_error", "CertificateRequest lists no certificate types", error=DecodeError
@@ -103,12 +103,6 @@ def decode_certificate_request12(raw: bytes) -> CertificateRequest12:
     schemes = tuple(
         int.from_bytes(schemes_raw[i : i + 2], "big") for i in range(0, len(schemes_raw), 2)
     )
-    cas: list[bytes] = []
-    while not names.done:
-        der = names.vector(2)
-        if not der:
-            raise fatal("decode_error", "empty name in certificate_authorities", error=DecodeError)
-        cas.append(der)
     return CertificateRequest12(types, schemes, tuple(cas))
 
 
