@@ -1,5 +1,6 @@
 """TLS 1.2 client authentication against the other real servers: gnutls-serv, nginx, a Java
-JSSE server and Python's ``ssl``, each restricted to TLS 1.2 (the client offers 1.3 and 1.2).
+JSSE server, Python's ``ssl`` and tlslite-ng, each restricted to TLS 1.2 (the client offers
+1.3 and 1.2).
 """
 
 from __future__ import annotations
@@ -167,3 +168,29 @@ def test_java_tls12_rejects_the_empty_certificate(
     assert_sent_empty(tls)
     assert error.selection is not None and error.selection.identity is None
     assert line.startswith("FAIL"), line
+
+
+# ----------------------------------------------------------------------------- tlslite-ng
+
+
+def test_tlslite_tls12_server_picks_the_rsa_key_with_pkcs1(
+    peers: Peers, root_ca: CA, identities_by_key: dict[str, Identity]
+) -> None:
+    """tlslite-ng's TLS 1.2 server (the testing layer): CA list and schemes pick the RSA key,
+    which may answer with PKCS#1 in TLS 1.2."""
+    srv = peers.tlslite(
+        versions=["TLSv1.2"],
+        require_client_cert=True,
+        trusted=[root_ca.certificate],
+        ca_names=[root_ca.name],
+        signature_schemes=["rsa_pkcs1_sha256", "ecdsa_secp384r1_sha384"],
+    )
+    candidates = [identities_by_key["ed25519"], identities_by_key["rsa2048"]]
+    tls, body = fetch(context(peers.pki, candidates), srv.address)
+    assert tls.version() == "TLSv1.2"
+    assert_sent(tls, identities_by_key["rsa2048"])
+    assert tls.selection.scheme == "rsa_pkcs1_sha256"
+    assert verdicts(tls.selection)["client-ed25519"][0] == "no-common-scheme"
+    record = srv.next_record()
+    assert record.accepted, record.error
+    assert record.subject == subject_of(identities_by_key["rsa2048"])

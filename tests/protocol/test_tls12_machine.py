@@ -349,6 +349,17 @@ def test_renegotiation_is_bound_to_the_previous_finished(
     assert conn.receive_data(srv.application(b"after")) == [DataReceived(b"after")]
 
 
+def test_server_certificate_may_not_change_in_renegotiation(server_material, root_ca) -> None:
+    conn, srv = _client(), _server(server_material)
+    _handshake(conn, srv)
+    other, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
+    srv.chain = [other.public_bytes(Encoding.DER)]
+    srv.key = key
+    conn.receive_data(srv.hello_request())
+    with pytest.raises(HandshakeError, match="certificate changed during renegotiation"):
+        conn.receive_data(srv.first_flight(conn.data_to_send()))
+
+
 def test_renegotiation_info_mismatch_is_fatal(server_material) -> None:
     conn, srv = _client(), _server(server_material)
     _handshake(conn, srv)

@@ -436,6 +436,13 @@ class TLS12Handshake:
                 "server sent an empty Certificate (every suite we offer authenticates it)",
                 error=DecodeError,
             )
+        if self.handshake_complete and self.peer_certificates[:1] != ders[:1]:
+            raise fatal(
+                "bad_certificate",
+                "the server's certificate changed during renegotiation (refused, as Go and "
+                "NSS do: the peer we verified must stay the peer we talk to)",
+                state=self.state.value,
+            )
         self._messages12 += raw
         self._load_server_leaf(ders)
         self._check_server_key_type()
