@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -50,6 +49,7 @@ from ..errors import DecodeError, HandshakeError, IdentityError, TLSError
 from ..selection.request import CertificateRequestInfo
 from ..selection.schemes import scheme_name, sign, verify
 from .events import Event, HandshakeComplete, RenegotiationCompleted
+from .keyschedule import transcript_digest
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
 from .prf import (
     CIPHER_SUITES_12,
@@ -84,8 +84,6 @@ HELLO_REQUEST = 0
 NEW_SESSION_TICKET = 4
 SERVER_KEY_EXCHANGE = 12
 SERVER_HELLO_DONE = 14
-CLIENT_KEY_EXCHANGE = 16
-CLIENT_HELLO = 1
 SERVER_HELLO = 2
 CERTIFICATE = 11
 CERTIFICATE_REQUEST = 13
@@ -112,7 +110,6 @@ EXT_RENEGOTIATION_INFO = 0xFF01
 
 #: Groups a TLS 1.2 ServerKeyExchange may name: the hybrid exists only in TLS 1.3.
 ECDHE_GROUPS_12 = frozenset({"x25519", "secp256r1", "secp384r1"})
-_HASH = {"sha256": hashes.SHA256, "sha384": hashes.SHA384}
 _VERSION_NAMES = {(3, 0): "SSL 3.0", (3, 1): "TLS 1.0", (3, 2): "TLS 1.1", (3, 3): "TLS 1.2"}
 
 
@@ -148,12 +145,6 @@ class Session12:
 
     def __reduce__(self) -> NoReturn:  # never let pickle carry the master secret anywhere
         raise TypeError("Session12 objects hold a master secret and cannot be pickled")
-
-
-def _digest(hash_name: str, data: bytes) -> bytes:
-    h = hashes.Hash(_HASH[hash_name]())
-    h.update(data)
-    return h.finalize()
 
 
 class TLS12Handshake:
@@ -192,29 +183,21 @@ class TLS12Handshake:
 
     if TYPE_CHECKING:  # supplied by ClientConnection and TLS13Handshake (later in the MRO)
 
-        def _send_handshake_flight(self, messages: list[bytes]) -> None:
-            raise NotImplementedError
+        def _send_handshake_flight(self, messages: list[bytes]) -> None: ...
 
-        def _send_change_cipher_spec12(self) -> None:
-            raise NotImplementedError
+        def _send_change_cipher_spec12(self) -> None: ...
 
-        def _send_alert(self, name: str, level: int = 2) -> None:
-            raise NotImplementedError
+        def _send_alert(self, name: str, level: int = 2) -> None: ...
 
-        def _trace(self, direction: str, message: str, **fields: Any) -> None:
-            raise NotImplementedError
+        def _trace(self, direction: str, message: str, **fields: Any) -> None: ...
 
-        def _load_server_leaf(self, ders: list[bytes]) -> None:
-            raise NotImplementedError
+        def _load_server_leaf(self, ders: list[bytes]) -> None: ...
 
-        def _verify_server_chain(self) -> None:
-            raise NotImplementedError
+        def _verify_server_chain(self) -> None: ...
 
-        def _accept_alpn(self, alpn: Any) -> None:
-            raise NotImplementedError
+        def _accept_alpn(self, alpn: Any) -> None: ...
 
-        def _select_identity(self) -> tuple[Identity | None, str | None]:
-            raise NotImplementedError
+        def _select_identity(self) -> tuple[Identity | None, str | None]: ...
 
     # ------------------------------------------------------------------ setup
 
@@ -527,7 +510,7 @@ class TLS12Handshake:
         self._trace("out", "ClientKeyExchange", group=share.group)
         suite = self._suite12
         self._master = extended_master_secret(
-            suite.hash_name, premaster, _digest(suite.hash_name, bytes(self._messages12))
+            suite.hash_name, premaster, transcript_digest(suite.hash_name, bytes(self._messages12))
         )
         if identity is not None and scheme is not None:
             flight.append(self._certificate_verify12(identity, scheme))
@@ -582,7 +565,7 @@ class TLS12Handshake:
     def _finished_data(self, label: bytes) -> bytes:
         name = self._suite12.hash_name
         return finished_verify_data12(
-            name, self._master, label, _digest(name, bytes(self._messages12))
+            name, self._master, label, transcript_digest(name, bytes(self._messages12))
         )
 
     # ------------------------------------------------------------------ WAIT_CHANGE_CIPHER_SPEC
