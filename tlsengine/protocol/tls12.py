@@ -266,30 +266,8 @@ class TLS12Handshake:
             hello = decode(ServerHello, raw, "ServerHello")
         renegotiating = self.handshake_complete
         self._check_version12(hello, renegotiating)
-        suite = self._check_suite12(hello, renegotiating)
-        allowed = frozenset(
-            {
-                EXT_SERVER_NAME,
-                EXT_EC_POINT_FORMATS,
-                EXT_ALPN,
-                EXT_EXTENDED_MASTER_SECRET,
-                EXT_RENEGOTIATION_INFO,
-                EXT_SESSION_TICKET,
-            }
-            & self._offered_exts
-        )
-        exts = extensions_by_type(hello, allowed, "ServerHello", self.state.value)
-        if EXT_EXTENDED_MASTER_SECRET not in exts:
-            raise fatal(
-                "handshake_failure",
-                "the TLS 1.2 server does not support the extended master secret (RFC 7627), "
-                "which tlsengine requires; enable it on the server or use TLS 1.3",
-                state=self.state.value,
-            )
-        self._check_renegotiation_info(exts.get(EXT_RENEGOTIATION_INFO))
-        points = exts.get(EXT_EC_POINT_FORMATS)
-        if points is not None and 0 not in (points.formats or ()):
-            raise fatal("illegal_parameter", "server does not accept uncompressed EC points")
+        suite = self._check_suite12(hello)
+        exts = self._check_extensions12(hello)
         resumed = self._resumes(hello, suite, renegotiating)
         # hash
         self._messages12 = bytearray(self._client_hello) + raw
@@ -316,6 +294,33 @@ class TLS12Handshake:
             return
         # transition
         self.state = State.WAIT_SERVER_CERTIFICATE
+
+    def _check_extensions12(self, hello: Any) -> dict[int, Any]:
+        """Only what we offered; EMS and renegotiation_info required (RFC 7627, 5746)."""
+        offered = frozenset(
+            {
+                EXT_SERVER_NAME,
+                EXT_EC_POINT_FORMATS,
+                EXT_ALPN,
+                EXT_EXTENDED_MASTER_SECRET,
+                EXT_RENEGOTIATION_INFO,
+                EXT_SESSION_TICKET,
+            }
+            & self._offered_exts
+        )
+        exts = extensions_by_type(hello, offered, "ServerHello", self.state.value)
+        if EXT_EXTENDED_MASTER_SECRET not in exts:
+            raise fatal(
+                "handshake_failure",
+                "the TLS 1.2 server does not support the extended master secret (RFC 7627), "
+                "which tlsengine requires; enable it on the server or use TLS 1.3",
+                state=self.state.value,
+            )
+        self._check_renegotiation_info(exts.get(EXT_RENEGOTIATION_INFO))
+        points = exts.get(EXT_EC_POINT_FORMATS)
+        if points is not None and 0 not in (points.formats or ()):
+            raise fatal("illegal_parameter", "server does not accept uncompressed EC points")
+        return exts
 
     def _resumes(self, hello: Any, suite: CipherSuite12, renegotiating: bool) -> Session12 | None:
         """The ticket session a ServerHello resumes: it echoes our session_id (RFC 5077 3.4)."""
@@ -376,7 +381,7 @@ class TLS12Handshake:
         if hello.compression_method != 0:
             raise fatal("illegal_parameter", "ServerHello picks a compression method")
 
-    def _check_suite12(self, hello: Any, renegotiating: bool) -> CipherSuite12:
+    def _check_suite12(self, hello: Any) -> CipherSuite12:
         offered = {
             CIPHER_SUITES_12[s].code: CIPHER_SUITES_12[s] for s in self.config.cipher_suites_12
         }
@@ -516,11 +521,7 @@ class TLS12Handshake:
             flight.append(self._certificate_verify12(identity, scheme))
         self.client_identity = identity
         self._send_handshake_flight(flight)
-        self._change_write_keys12()
-        verify_data = self._finished_data(b"client finished")
-        self._send_handshake_flight([self._append12(encode_handshake(FINISHED, verify_data))])
-        self._trace("out", "Finished")
-        self._client_verify_data = verify_data
+        self._send_client_finished12()
         self.state = State.WAIT_CHANGE_CIPHER_SPEC
 
     def _append12(self, message: bytes) -> bytes:
@@ -554,13 +555,6 @@ class TLS12Handshake:
             raise fatal("internal_error", f"cannot sign CertificateVerify: {exc}") from None
         self._trace("out", "CertificateVerify", scheme=scheme)
         return self._append12(encode_certificate_verify12(SCHEME_CODES[scheme], signature))
-
-    def _change_write_keys12(self) -> None:
-        suite = self._suite12
-        keys = key_block(suite, self._master, self._random, self._server_random)
-        self._pending_read = RecordProtection12(suite, keys.server_key, keys.server_iv)
-        self._send_change_cipher_spec12()
-        self._write = RecordProtection12(suite, keys.client_key, keys.client_iv)
 
     def _finished_data(self, label: bytes) -> bytes:
         name = self._suite12.hash_name
@@ -627,9 +621,12 @@ class TLS12Handshake:
         )
 
     def _send_client_finished12(self) -> None:
-        """Our ChangeCipherSpec and Finished of an abbreviated handshake."""
+        """Our ChangeCipherSpec and Finished: after our flight, or after the server's
+        Finished when resuming. The server's keys wait for its ChangeCipherSpec."""
         suite = self._suite12
         keys = key_block(suite, self._master, self._random, self._server_random)
+        if not self._resumed12:
+            self._pending_read = RecordProtection12(suite, keys.server_key, keys.server_iv)
         self._send_change_cipher_spec12()
         self._write = RecordProtection12(suite, keys.client_key, keys.client_iv)
         verify_data = self._finished_data(b"client finished")
