@@ -418,6 +418,15 @@ def test_alert_after_a_refused_renegotiation_names_the_policy(server_material) -
         conn.receive_data(srv.records(21, b"\x02\x28"))
 
 
+def test_warning_alerts_are_ignored_but_not_without_end(server_material) -> None:
+    conn, srv = _client(), _server(server_material)
+    _handshake(conn, srv)
+    warnings = b"".join(srv.records(21, b"\x01\x70") for _ in range(5))  # unrecognized_name
+    assert conn.receive_data(warnings + srv.application(b"x")) == [DataReceived(b"x")]
+    with pytest.raises(HandshakeError, match="warning alerts in a row"):
+        conn.receive_data(b"".join(srv.records(21, b"\x01\x70") for _ in range(6)))
+
+
 def test_key_update_is_refused_on_tls12(server_material) -> None:
     conn, srv = _client(), _server(server_material)
     _handshake(conn, srv)

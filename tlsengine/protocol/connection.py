@@ -71,6 +71,9 @@ REJECTION_ALERTS = frozenset(
 _CCS_RECORD = b"\x14\x03\x03\x00\x01\x01"
 _PROTECTED_TYPES = frozenset((ALERT, HANDSHAKE, APPLICATION_DATA))
 _CLOSE_NOTIFY = 0
+#: TLS 1.2 warning alerts tolerated in a row (OpenSSL's MAX_WARN_ALERT_COUNT): more is a
+#: peer stalling us, not telling us something.
+MAX_WARNINGS_IN_A_ROW = 5
 _USER_CANCELED = 90
 
 
@@ -100,6 +103,7 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
         self.session_reused = False  # True once the server accepted our session (PSK)
         self._identities: tuple[Identity, ...] = ()
         self._answered_certificate_request = False
+        self._warnings_in_a_row = 0  # TLS 1.2 warning alerts since the last other record
         self._key_updates_in_a_row = 0
         self._tickets_received = 0
         self._out: list[bytes] = []
@@ -257,6 +261,8 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
             data = bytes(payload)
         if content_type != HANDSHAKE and not self._handshake.empty:
             raise fatal("unexpected_message", "record interleaved with a fragmented message")
+        if content_type != ALERT:
+            self._warnings_in_a_row = 0
         if content_type == HANDSHAKE:
             self._process_handshake(data, events)
         elif content_type == APPLICATION_DATA:
@@ -309,7 +315,13 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
             events.append(ConnectionClosed())
             return
         if level == 1 and code != _CLOSE_NOTIFY and self.version == "TLSv1.2":
-            return  # TLS 1.2 warnings (unrecognized_name, ...) let the connection go on
+            self._warnings_in_a_row += 1  # TLS 1.2 warnings (unrecognized_name, ...) are
+            if self._warnings_in_a_row <= MAX_WARNINGS_IN_A_ROW:  # no reason to stop
+                return
+            raise fatal(
+                "unexpected_message",
+                f"more than {MAX_WARNINGS_IN_A_ROW} warning alerts in a row ({name})",
+            )
         hello_refused = self.state is State.WAIT_SH and not self.handshake_complete
         self.state = State.CLOSED
         if hello_refused and level == 2:
