@@ -471,3 +471,24 @@ def test_arbitrary_certificate_request_bodies_end_in_tls_errors(
     else:
         assert conn.certificate_request is not None
         assert conn.state is State.WAIT_CHANGE_CIPHER_SPEC
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0, 1, 2, 4, 11, 12, 13, 14, 20, 24]), st.binary(max_size=60)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_arbitrary_messages_after_the_handshake_end_in_tls_errors(
+    server_material, messages
+) -> None:
+    """Mid-connection (where a renegotiation may start) nothing but a TLSError escapes."""
+    conn, srv = _client(renegotiation="freely"), _server(server_material)
+    _handshake(conn, srv)
+    body = b"".join(bytes((t,)) + len(b).to_bytes(3, "big") + b for t, b in messages)
+    try:
+        conn.receive_data(srv.records(22, body))
+    except TLSError:
+        assert conn.state is State.CLOSED
