@@ -174,6 +174,8 @@ def test_openssl_second_renegotiation_is_refused_under_policy_once(
     srv = console_server(peers)
     ctx = context(peers.pki, [identity_a])  # renegotiation="once", the default
     with ctx.connect(srv.address, server_hostname="localhost", timeout=TIMEOUT) as tls:
+        srv.type(b"zero\n")  # the server's side of the handshake is over once this arrives
+        assert recv_exactly(tls, 5) == b"zero\n"
         srv.type(b"R\n")
         srv.type_after(finished_read(2), b"line 1\n")
         assert recv_exactly(tls, 7) == b"line 1\n"
