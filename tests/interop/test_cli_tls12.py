@@ -62,7 +62,7 @@ def test_get_tls12_when_no_identity_fits_is_one_clear_line(
     peers: Peers, tmp_path: Path, identity_stranger: Identity
 ) -> None:
     srv = peers.openssl(tls="1.2")
-    host, port = srv.address
+    _, port = srv.address
     done = tlsengine(
         "get", f"https://localhost:{port}/", "--cafile", str(peers.pki.ca_file),
         "--pkcs12", p12(tmp_path, identity_stranger), "--password-env", "P12_PASSWORD",
@@ -71,7 +71,6 @@ def test_get_tls12_when_no_identity_fits_is_one_clear_line(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
     assert "client certificate" in lines[0] and "none fitted" in lines[0], lines[0]
-    assert host == "127.0.0.1"
 
 
 def test_get_apache_protected_path_renegotiates_with_our_identity(
