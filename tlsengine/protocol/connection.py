@@ -324,29 +324,34 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
             )
         hello_refused = self.state is State.WAIT_SH and not self.handshake_complete
         self.state = State.CLOSED
+        raise self._alert_error(name, level, hello_refused)
+
+    def _alert_error(self, name: str, level: int, hello_refused: bool) -> TLSError:
+        """What a fatal alert means for the user depends on what we did just before it."""
         if hello_refused and level == 2:
-            raise AlertReceived(name, "fatal", self._hello_refusal(name))
+            return AlertReceived(name, "fatal", self._hello_refusal(name))
         # GnuTLS answers an empty TLS 1.2 Certificate it required with decode_error.
         empty_refused = (
             name == "decode_error" and self.version == "TLSv1.2" and self.client_identity is None
         )
         if self._answered_certificate_request and (name in REJECTION_ALERTS or empty_refused):
-            raise ClientCertificateRejected(
+            return ClientCertificateRejected(
                 f"server rejected our client certificate ({name})"
                 if self.client_identity is not None
                 else f"server required a client certificate and none fitted ({name})",
                 selection=self.selection,
                 alert=name,
             )
-        refused = getattr(self, "renegotiation_refused", None)
-        if refused is not None:
-            raise AlertReceived(
+        level_name = "fatal" if level == 2 else "warning"
+        if self.renegotiation_refused is not None:
+            return AlertReceived(
                 name,
-                "fatal" if level == 2 else "warning",
-                f"peer sent {name} after we refused its TLS 1.2 renegotiation ({refused}); "
-                "ClientContext(renegotiation='once' or 'freely') lets it renegotiate",
+                level_name,
+                f"peer sent {name} after we refused its TLS 1.2 renegotiation "
+                f"({self.renegotiation_refused}); ClientContext(renegotiation='once' or "
+                "'freely') lets it renegotiate",
             )
-        raise AlertReceived(name, "fatal" if level == 2 else "warning")
+        return AlertReceived(name, level_name)
 
     def _hello_refusal(self, alert: str) -> str:
         """The server refused our ClientHello: say what we offered, so a user can compare."""
