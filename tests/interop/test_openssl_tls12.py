@@ -186,3 +186,30 @@ def test_context_cipher_suites_may_name_tls12_suites(peers: Peers, identity_a: I
     hello = [e for e in tls.transcript if e["type"] == "ClientHello"][0]
     assert [s for s in hello["cipher_suites"] if s.startswith("TLS_ECDHE")] == [suite]
     assert "TLS_AES_128_GCM_SHA256" in hello["cipher_suites"]  # TLS 1.3 keeps its defaults
+
+
+@pytest.mark.parametrize(
+    ("sigalgs", "scheme"),
+    [
+        ("RSA+SHA256", "rsa_pkcs1_sha256"),
+        ("RSA+SHA384", "rsa_pkcs1_sha384"),
+        ("RSA-PSS+SHA256", "rsa_pss_rsae_sha256"),
+        ("RSA-PSS+SHA512", "rsa_pss_rsae_sha512"),
+    ],
+)
+def test_rsa_server_key_exchange_signatures(
+    peers: Peers,
+    rsa_server_pki: ServerPKI,
+    identities_by_key: dict[str, Identity],
+    sigalgs: str,
+    scheme: str,
+) -> None:
+    """s_server -sigalgs picks how its RSA key signs the ServerKeyExchange (PKCS#1 or PSS);
+    it narrows its CertificateRequest the same way, so the RSA identity answers alike."""
+    srv = openssl12(peers, pki=rsa_server_pki, extra=["-sigalgs", sigalgs])
+    identity = identities_by_key["rsa2048"]
+    tls, page = fetch(context(rsa_server_pki, [identity]), srv.address)
+    ske = [e for e in tls.transcript if e.get("type") == "ServerKeyExchange"]
+    assert ske and ske[0]["scheme"] == scheme
+    assert tls.selection.scheme == scheme
+    assert page_subject(page) == "CN=client rsa2048"
