@@ -492,3 +492,19 @@ def test_arbitrary_messages_after_the_handshake_end_in_tls_errors(
         conn.receive_data(srv.records(22, body))
     except TLSError:
         assert conn.state is State.CLOSED
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"renegotiation": "sometimes"},
+        {"cipher_suites_12": ()},
+        {"cipher_suites_12": ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",)},
+        {"min_version": "TLSv1.0"},
+    ],
+)
+def test_bad_tls12_configuration_fails_before_anything_is_sent(kw: dict[str, object]) -> None:
+    conn = ClientConnection(ClientConfig(**kw))  # type: ignore[arg-type]
+    with pytest.raises(HandshakeError):
+        conn.start_handshake()
+    assert conn.data_to_send() == b""
