@@ -102,8 +102,8 @@ class _TLSProtocol(asyncio.Protocol):
         a bare ``BrokenPipeError`` when the write path noticed the close first.
         """
         sock = self.transport.get_extra_info("socket") if self.transport is not None else None
-        if sock is None:
-            return
+        if sock is None or not hasattr(sock, "dup"):
+            return  # a transport without a socket (uvloop, proactor): nothing to drain
         try:
             with sock.dup() as raw:  # the transport's socket is still open until we return
                 raw.setblocking(False)
