@@ -40,6 +40,9 @@ _LAZY = {
     "select_identity": ".selection.select",
     "ClientContext": ".socket.context",
     "TLSSocket": ".socket.tlssocket",
+    "SSLContext": ".socket.sslcontext",
+    "inject_into_ssl": ".socket.sslcontext",
+    "extract_from_ssl": ".socket.sslcontext",
 }
 
 # DESIGN.md names whose layer is not built yet: a clear error instead of an import failure.

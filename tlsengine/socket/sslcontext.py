@@ -1,0 +1,699 @@
+"""`tlsengine.SSLContext`: an ``ssl.SSLContext`` whose connections run tlsengine's handshake.
+
+Python's HTTP clients take an ``ssl.SSLContext`` and call two methods on it:
+``wrap_socket`` (http.client, urllib3, requests, httpx sync) and ``wrap_bio`` (asyncio,
+aiohttp, websockets, anyio/httpx async). Here both return our shells, `TLSSocket` and
+`TLSObject`, over the sans-IO `ClientConnection`, so a library gets automatic client
+certificate selection without knowing it.
+
+The OpenSSL context underneath is kept only to satisfy ``isinstance`` checks and to hold
+the plain settings ``ssl`` users read back (``verify_mode``, ``check_hostname``, versions,
+``options``). At each wrap those settings are mapped onto a `ClientContext`; settings that
+tlsengine cannot honour raise ``NotImplementedError`` naming the setting, never a silent
+no-op. A context built with ``PROTOCOL_TLS_SERVER`` is left entirely to ``ssl`` (tlsengine
+is a client), so `inject_into_ssl` does not break servers in the same process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import (
+    CertificateVerificationError,
+    IdentityError,
+    IdentityMismatchError,
+    PKCS12FormatError,
+    PKCS12PasswordError,
+    TLSEngineError,
+    TLSError,
+)
+from ..identity.model import Identity, private_key_of, public_key_der
+from ..identity.pkcs12 import load_pkcs12
+from ..identity.sources import read_source
+from ..identity.store import IdentityStore
+from ..verify.chain import PROFILES, Profile
+from ..verify.roots import TrustRoots, combine, from_data, from_file, system_roots
+from .context import ClientContext, _check_alpn, _check_identities, normalize_hostname
+from .tlsobject import TLSObject, ssl_compatible
+from .tlssocket import TLSSocket, certificate_dict
+
+__all__ = ["SSLContext", "inject_into_ssl", "extract_from_ssl", "identities_from_files"]
+
+#: ``ssl.SSLContext`` as it was when tlsengine was imported (before any injection).
+_STDLIB_SSLCONTEXT = ssl.SSLContext
+
+#: verify_flags our verifier already behaves as: a chain is built from whatever roots
+#: were given (partial chains included), strictly (RFC 5280), trusted roots first.
+_HONOURED_VERIFY_FLAGS = (
+    ssl.VERIFY_DEFAULT
+    | ssl.VERIFY_X509_TRUSTED_FIRST
+    | ssl.VERIFY_X509_STRICT
+    | getattr(ssl, "VERIFY_X509_PARTIAL_CHAIN", 0)
+)
+
+#: OpenSSL's names for the TLS 1.2 suites tlsengine can offer (ECDHE with an AEAD).
+_OPENSSL_TLS12_SUITES = frozenset(
+    {
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+    }
+)
+
+_OLD_VERSIONS = frozenset(
+    {
+        ssl.TLSVersion.SSLv3,
+        ssl.TLSVersion.TLSv1,
+        ssl.TLSVersion.TLSv1_1,
+        ssl.TLSVersion.MINIMUM_SUPPORTED,
+    }
+)
+
+
+def _reraise(exc: TLSEngineError) -> NoReturn:
+    compat = ssl_compatible(exc)
+    if compat is exc:
+        raise exc
+    raise compat from exc
+
+
+class _SSLSocket(TLSSocket):
+    """The `TLSSocket` `SSLContext.wrap_socket` returns: its TLS errors are also
+    ``ssl.SSLError``, so libraries that catch ``ssl.SSLError`` (urllib3's retries,
+    requests' ``SSLError``) handle them, with our error and its fields kept."""
+
+    def do_handshake(self) -> None:
+        try:
+            super().do_handshake()
+        except TLSEngineError as exc:
+            _reraise(exc)
+
+    def recv(self, bufsize: int = 1024, flags: int = 0) -> bytes:
+        try:
+            return super().recv(bufsize, flags)
+        except TLSEngineError as exc:
+            _reraise(exc)
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        try:
+            return super().recv_into(buffer, nbytes, flags)
+        except TLSEngineError as exc:
+            _reraise(exc)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        try:
+            super().sendall(data, flags)
+        except TLSEngineError as exc:
+            _reraise(exc)
+
+
+class SSLContext(_STDLIB_SSLCONTEXT):
+    """Pass it wherever a library takes an ``ssl.SSLContext``; tlsengine does the TLS.
+
+    Beyond ``ssl``'s arguments: ``identities`` (None: the process-wide default store, read
+    at each handshake; an `IdentityStore`; or a list of `Identity`), ``select_identity``
+    (the selection hook of `ClientContext`), ``verify_profile`` and ``trace``.
+    ``load_cert_chain`` (PEM or PKCS#12) adds identities to this context's own store, which
+    then replaces the default store for this context.
+
+    Trust: ``load_verify_locations``/``load_default_certs`` as in ``ssl``; a context given
+    no roots at all verifies against the system store (where ``ssl`` would fail every
+    handshake).
+    """
+
+    def __new__(
+        cls, protocol: int = ssl.PROTOCOL_TLS_CLIENT, *args: Any, **kwargs: Any
+    ) -> SSLContext:
+        return super().__new__(cls, protocol)
+
+    def __init__(
+        self,
+        protocol: int = ssl.PROTOCOL_TLS_CLIENT,
+        *,
+        identities: Any = None,
+        select_identity: Callable[..., Any] | None = None,
+        verify_profile: Profile = "webpki",
+        trace: bool = False,
+    ) -> None:
+        self._server = protocol == ssl.PROTOCOL_TLS_SERVER
+        if verify_profile not in PROFILES:
+            raise ValueError(f"verify_profile={verify_profile!r}; use 'webpki' or 'relaxed'")
+        if select_identity is not None and not callable(select_identity):
+            raise TypeError("select_identity must be callable (info, verdicts) -> Identity | None")
+        try:
+            self._identities: Any = _check_identities(identities)
+        except TLSError as exc:
+            raise TypeError(str(exc)) from exc
+        self._select_identity = select_identity
+        self._verify_profile: Profile = verify_profile
+        self._trace = bool(trace)
+        self._alpn: tuple[str, ...] = ()
+        self._root_parts: list[TrustRoots] = []
+        self._root_sources: set[tuple[str, float]] = set()  # files already loaded
+        self._system_roots = False
+        self._keylog: str | None = None
+        self._engine: ClientContext | None = None
+        self._engine_key: tuple[Any, ...] = ()
+
+    # ------------------------------------------------------------------ wrapping
+
+    def wrap_socket(
+        self,
+        sock: socket.socket,
+        server_side: bool = False,
+        do_handshake_on_connect: bool = True,
+        suppress_ragged_eofs: bool = True,
+        server_hostname: str | bytes | None = None,
+        session: Any = None,
+    ) -> Any:
+        """A `TLSSocket` (handshaken unless ``do_handshake_on_connect=False``)."""
+        if self._server:
+            return super().wrap_socket(
+                sock, server_side, do_handshake_on_connect, suppress_ragged_eofs,
+                server_hostname, session,
+            )  # fmt: skip
+        factory, name, verified = self._connection_factory(server_side, server_hostname, session)
+        tls = _SSLSocket(
+            sock,
+            factory,
+            server_hostname=name,
+            context=self,
+            verified=verified,
+            suppress_ragged_eofs=suppress_ragged_eofs,
+        )
+        if do_handshake_on_connect:
+            try:
+                tls.do_handshake()
+            except BaseException:
+                sock.close()  # as ssl does: the caller never got a socket to close
+                raise
+        return tls
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: Any = None,
+    ) -> Any:
+        """A `TLSObject` over the two BIOs; the handshake starts at ``do_handshake``."""
+        if self._server:
+            return super().wrap_bio(incoming, outgoing, server_side, server_hostname, session)
+        factory, name, verified = self._connection_factory(server_side, server_hostname, session)
+        return TLSObject(
+            incoming, outgoing, factory, server_hostname=name, context=self, verified=verified
+        )
+
+    def derive(self, *, verify: bool | str | os.PathLike[str] = True) -> SSLContext:
+        """A new context with these identities, roots and settings, for one request's
+        ``verify=``: False turns verification off; a path adds that CA file or directory
+        to the roots, as requests and urllib3 do with a stdlib context (which they modify;
+        this one is left alone)."""
+        if self._server:
+            raise NotImplementedError("derive() is for client contexts")
+        derived = SSLContext(
+            identities=self._identities,
+            select_identity=self._select_identity,
+            verify_profile=self._verify_profile,
+            trace=self._trace,
+        )
+        derived.options = self.options
+        derived.minimum_version = self.minimum_version
+        derived.maximum_version = self.maximum_version
+        derived.post_handshake_auth = self.post_handshake_auth
+        derived._alpn = self._alpn
+        derived._keylog = self._keylog
+        derived._root_parts = list(self._root_parts)
+        derived._root_sources = set(self._root_sources)
+        derived._system_roots = self._system_roots
+        if verify is False:
+            derived.check_hostname = False
+            derived.verify_mode = ssl.CERT_NONE
+        else:
+            derived.check_hostname = self.check_hostname
+            derived.verify_mode = self.verify_mode
+            if verify is not True and os.path.isdir(verify):
+                derived.load_verify_locations(capath=verify)
+            elif verify is not True:
+                derived.load_verify_locations(cafile=verify)
+        return derived
+
+    @property
+    def client_context(self) -> ClientContext:
+        """The `ClientContext` the current settings map to (rebuilt when they change)."""
+        try:
+            return self._client_context()
+        except TLSEngineError as exc:
+            _reraise(exc)
+
+    @property
+    def identities(self) -> Any:
+        """Where identities come from: None (the default store), a store, or a tuple."""
+        return self._identities
+
+    # ------------------------------------------------------------------ trust
+
+    def load_verify_locations(
+        self,
+        cafile: str | bytes | os.PathLike[Any] | None = None,
+        capath: str | bytes | os.PathLike[Any] | None = None,
+        cadata: Any = None,
+    ) -> None:
+        """Add trust roots (PEM file, a directory of PEM files, PEM text or DER bytes)."""
+        if self._server:
+            return super().load_verify_locations(cafile, capath, cadata)
+        if cafile is None and capath is None and cadata is None:
+            raise TypeError("cafile, capath and cadata cannot be all omitted")
+        try:
+            if cafile is not None:
+                self._add_root_file(cafile)
+            if capath is not None:
+                for path in sorted(Path(os.fsdecode(capath)).iterdir()):
+                    if path.is_file():
+                        self._add_root_file(path, skip_unparsable=True)
+            if cadata is not None:
+                self._add_roots(_roots_from_cadata(cadata))
+        except TLSEngineError as exc:
+            _reraise(exc)
+        except OSError as exc:
+            raise ssl_compatible(TLSError(f"cannot read capath {capath!r}: {exc}")) from exc
+
+    def load_default_certs(self, purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH) -> None:
+        """Trust the system store too (parsed once per process, at the first handshake)."""
+        if self._server:
+            return super().load_default_certs(purpose)
+        self.set_default_verify_paths()
+
+    def set_default_verify_paths(self) -> None:
+        if self._server:
+            return super().set_default_verify_paths()
+        self._system_roots = True
+        self._engine = None
+
+    def get_ca_certs(self, binary_form: bool = False) -> list[Any]:
+        """The roots loaded with ``load_verify_locations``, in ``ssl``'s two forms."""
+        if self._server:
+            return super().get_ca_certs(binary_form)
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        certs = [c for part in self._root_parts for c in part.certificates]
+        if binary_form:
+            return [c.public_bytes(Encoding.DER) for c in certs]
+        return [certificate_dict(c) for c in certs]
+
+    def cert_store_stats(self) -> dict[str, int]:
+        if self._server:
+            return super().cert_store_stats()
+        count = sum(len(part) for part in self._root_parts)
+        return {"x509": count, "crl": 0, "x509_ca": count}
+
+    # ------------------------------------------------------------------ identities
+
+    def load_cert_chain(
+        self,
+        certfile: str | bytes | os.PathLike[Any],
+        keyfile: str | bytes | os.PathLike[Any] | None = None,
+        password: Any = None,
+    ) -> None:
+        """Add client identities: a PEM chain (+ key, in ``keyfile`` or the same file) or a
+        PKCS#12 file (every identity in it). Kept in memory only; selection picks one per
+        server from its CertificateRequest."""
+        if self._server:
+            return super().load_cert_chain(certfile, keyfile, password)
+        try:
+            loaded = identities_from_files(certfile, keyfile, password)
+        except TLSEngineError as exc:
+            _reraise(exc)
+        store = self._identities
+        if not isinstance(store, IdentityStore):
+            store = IdentityStore(store or ())
+            self._identities = store
+        for identity in loaded:
+            store.add(identity)
+
+    # ------------------------------------------------------------------ settings
+
+    def set_alpn_protocols(self, alpn_protocols: Iterable[str]) -> None:
+        protocols = list(alpn_protocols)
+        super().set_alpn_protocols(protocols)  # ssl's own checks and error messages
+        if not self._server:
+            self._alpn = _check_alpn(protocols)
+
+    def set_ciphers(self, cipherlist: str, /) -> None:
+        """Parsed by ``ssl`` (so ``get_ciphers()`` agrees); like ``ssl``, it governs TLS 1.2
+        only. A list that leaves none of tlsengine's ECDHE+AEAD suites is refused."""
+        super().set_ciphers(cipherlist)
+        if self._server:
+            return
+        names = {c["name"] for c in self.get_ciphers()}
+        if not names & _OPENSSL_TLS12_SUITES:
+            raise NotImplementedError(
+                f"set_ciphers({cipherlist!r}) leaves none of the TLS 1.2 suites tlsengine "
+                f"offers ({', '.join(sorted(_OPENSSL_TLS12_SUITES))})"
+            )
+
+    @property  # type: ignore[override]
+    def maximum_version(self) -> ssl.TLSVersion:
+        return super().maximum_version
+
+    @maximum_version.setter
+    def maximum_version(self, value: ssl.TLSVersion) -> None:
+        if not self._server and value in _OLD_VERSIONS:
+            raise NotImplementedError(
+                f"maximum_version={value!r}: tlsengine speaks only TLS 1.2 and TLS 1.3"
+            )
+        _set_stdlib(self, "maximum_version", value)
+
+    @property  # type: ignore[override]
+    def verify_flags(self) -> ssl.VerifyFlags:
+        return super().verify_flags
+
+    @verify_flags.setter
+    def verify_flags(self, value: ssl.VerifyFlags) -> None:
+        extra = ssl.VerifyFlags(value & ~_HONOURED_VERIFY_FLAGS)
+        if not self._server and extra:
+            raise NotImplementedError(
+                f"verify_flags {extra!r}: tlsengine does not check revocation lists; it "
+                "honours VERIFY_X509_STRICT, VERIFY_X509_TRUSTED_FIRST and "
+                "VERIFY_X509_PARTIAL_CHAIN"
+            )
+        _set_stdlib(self, "verify_flags", value)
+
+    @property
+    def hostname_checks_common_name(self) -> bool:
+        return super().hostname_checks_common_name
+
+    @hostname_checks_common_name.setter
+    def hostname_checks_common_name(self, value: bool) -> None:
+        if not self._server and value:
+            raise NotImplementedError(
+                "hostname_checks_common_name=True: tlsengine matches host names against "
+                "subjectAltName only (RFC 6125), never the subject's common name"
+            )
+        _set_stdlib(self, "hostname_checks_common_name", value)
+
+    @property  # type: ignore[override]
+    def keylog_filename(self) -> str | None:
+        if self._server:
+            return super().keylog_filename
+        return self._keylog
+
+    @keylog_filename.setter
+    def keylog_filename(self, value: str | os.PathLike[str] | None) -> None:
+        if self._server:
+            _set_stdlib(self, "keylog_filename", value)
+            return
+        self._keylog = None if value is None else os.fsdecode(value)
+        self._engine = None
+
+    @property
+    def sni_callback(self) -> Any:
+        return super().sni_callback
+
+    @sni_callback.setter
+    def sni_callback(self, value: Any) -> None:
+        if not self._server and value is not None:
+            self._unsupported("sni_callback", "it is a server-side hook")
+        _set_stdlib(self, "sni_callback", value)
+
+    def set_servername_callback(self, server_name_callback: Any) -> None:
+        if not self._server and server_name_callback is not None:
+            self._unsupported("set_servername_callback", "it is a server-side hook")
+        super().set_servername_callback(server_name_callback)
+
+    def load_dh_params(self, path: str, /) -> None:
+        if not self._server:
+            self._unsupported("load_dh_params", "finite-field DH is never offered")
+        super().load_dh_params(path)
+
+    def set_ecdh_curve(self, name: str, /) -> None:
+        if not self._server:
+            self._unsupported("set_ecdh_curve", "a client offers its groups itself")
+        super().set_ecdh_curve(name)
+
+    def set_npn_protocols(self, npn_protocols: Iterable[str]) -> None:
+        if not self._server:
+            self._unsupported("set_npn_protocols", "NPN is obsolete; use set_alpn_protocols")
+        super().set_npn_protocols(npn_protocols)
+
+    @staticmethod
+    def _unsupported(name: str, why: str) -> NoReturn:
+        raise NotImplementedError(f"tlsengine.SSLContext does not support {name}: {why}")
+
+    # ------------------------------------------------------------------ internals
+
+    def _connection_factory(
+        self, server_side: bool, server_hostname: str | bytes | None, session: Any
+    ) -> tuple[Callable[[], Any], str | None, bool]:
+        """What both wraps need: a fresh-connection factory, the host name, verified?"""
+        if server_side:
+            self._unsupported("server_side=True", "it is a TLS client (use PROTOCOL_TLS_SERVER)")
+        if session is not None:
+            self._unsupported("session=", "tlsengine resumes sessions by itself")
+        try:
+            engine = self._client_context()
+            name = normalize_hostname(server_hostname)
+            verifier = engine._verifier_for(name)
+        except TLSEngineError as exc:
+            _reraise(exc)
+
+        def factory() -> Any:
+            return engine._connection(name, verifier)
+
+        return factory, name, engine.verify
+
+    def _client_context(self) -> ClientContext:
+        """The `ClientContext` for the settings now in force, reused while they hold."""
+        versions = self._versions()
+        key = (
+            self.verify_mode,
+            self.check_hostname,
+            versions,
+            self._alpn,
+            bool(self.post_handshake_auth),
+            self._identities,
+            self._select_identity,
+            self._verify_profile,
+            self._trace,
+        )
+        engine = self._engine
+        if engine is not None and key == self._engine_key:
+            return engine
+        if self._keylog is not None:
+            self._unsupported("keylog_filename", "not available in this version")
+        verify = self.verify_mode != ssl.CERT_NONE
+        engine = ClientContext(
+            identities=self._identities,
+            verify=verify,
+            check_hostname=self.check_hostname,
+            minimum_version=versions[0],
+            maximum_version=versions[1],
+            alpn_protocols=self._alpn,
+            select_identity=self._select_identity,
+            post_handshake_auth=bool(self.post_handshake_auth),
+            trace=self._trace,
+            verify_profile=self._verify_profile,
+        )
+        if verify and self._root_parts:
+            parts = [*self._root_parts, system_roots()] if self._system_roots else self._root_parts
+            engine._roots = parts[0] if len(parts) == 1 else combine(parts)
+        self._engine, self._engine_key = engine, key
+        return engine
+
+    def _versions(self) -> tuple[str, str]:
+        """(minimum, maximum) as tlsengine names; versions below TLS 1.2 are never used."""
+        low = "TLSv1.3" if self.minimum_version == ssl.TLSVersion.TLSv1_3 else "TLSv1.2"
+        high = "TLSv1.2" if self.maximum_version == ssl.TLSVersion.TLSv1_2 else "TLSv1.3"
+        if self.options & ssl.OP_NO_TLSv1_3:
+            high = "TLSv1.2"
+        if self.options & ssl.OP_NO_TLSv1_2:
+            low = "TLSv1.3"
+        if low == "TLSv1.3" and high == "TLSv1.2":
+            raise TLSError(
+                "no TLS version left: minimum_version/maximum_version and options exclude "
+                "both TLS 1.2 and TLS 1.3"
+            )
+        return low, high
+
+    def _add_root_file(self, path: Any, skip_unparsable: bool = False) -> None:
+        """Load a root file once: urllib3 passes the same cafile at every connection."""
+        name = os.fsdecode(path)
+        try:
+            key = (os.path.abspath(name), os.stat(name).st_mtime)
+        except OSError:
+            key = None
+        if key is not None and key in self._root_sources:
+            return
+        try:
+            roots = from_file(name)
+        except TLSEngineError:
+            if skip_unparsable:
+                return
+            raise
+        self._add_roots(roots)
+        if key is not None:
+            self._root_sources.add(key)
+
+    def _add_roots(self, roots: TrustRoots) -> None:
+        self._root_parts.append(roots)
+        self._engine = None
+
+
+def _set_stdlib(context: SSLContext, name: str, value: Any) -> None:
+    """Set one of ``ssl.SSLContext``'s own properties, bypassing our override."""
+    getattr(_STDLIB_SSLCONTEXT, name).__set__(context, value)
+
+
+def _roots_from_cadata(cadata: str | bytes) -> TrustRoots:
+    """``ssl``'s cadata: PEM text, or DER bytes (one certificate or several back to back)."""
+    if isinstance(cadata, str) or b"-----BEGIN" in bytes(cadata):
+        return from_data(cadata)
+    raw = bytes(cadata)
+    certs: list[x509.Certificate] = []
+    while raw:
+        size = _der_size(raw)
+        try:
+            certs.append(x509.load_der_x509_certificate(raw[:size]))
+        except ValueError as exc:
+            raise CertificateVerificationError(
+                f"cannot parse trust roots from cadata: {exc}; expected PEM text or DER "
+                "certificates",
+                rule="trust-roots",
+            ) from exc
+        raw = raw[size:]
+    return TrustRoots(tuple(certs), "cadata")
+
+
+def _der_size(raw: bytes) -> int:
+    """Length of the first DER element (SEQUENCE header plus contents), or all of raw."""
+    if len(raw) < 2 or raw[0] != 0x30:
+        return len(raw)
+    first = raw[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if not 0 < count <= 4 or len(raw) < 2 + count:
+        return len(raw)
+    return 2 + count + int.from_bytes(raw[2 : 2 + count], "big")
+
+
+# --------------------------------------------------------------------------- identities
+
+
+def identities_from_files(
+    certfile: str | bytes | os.PathLike[Any],
+    keyfile: str | bytes | os.PathLike[Any] | None = None,
+    password: Any = None,
+) -> list[Identity]:
+    """What ``load_cert_chain`` loads: a PEM chain with its key, or every PKCS#12 identity.
+
+    ``password`` is str, bytes, or a callable returning one (as ``ssl`` allows).
+    """
+    secret = _password(password)
+    data = read_source(Path(os.fsdecode(certfile)))
+    if b"-----BEGIN" not in data:
+        if keyfile is not None:
+            raise IdentityError(
+                f"{os.fsdecode(certfile)!r} is not PEM, so it was read as PKCS#12, which "
+                "carries its own key: drop keyfile="
+            )
+        return load_pkcs12(data, secret)
+    try:
+        chain = x509.load_pem_x509_certificates(data)
+    except ValueError as exc:
+        raise PKCS12FormatError(
+            f"no PEM certificate could be read from {os.fsdecode(certfile)!r}: {exc}"
+        ) from exc
+    key_source = certfile if keyfile is None else keyfile
+    key_data = data if keyfile is None else read_source(Path(os.fsdecode(keyfile)))
+    key = _pem_private_key(key_data, secret, os.fsdecode(key_source))
+    leaf = chain[0]
+    if public_key_der(key) != public_key_der(leaf.public_key()):
+        raise IdentityMismatchError(
+            f"the private key in {os.fsdecode(key_source)!r} does not belong to the first "
+            f"certificate of {os.fsdecode(certfile)!r} ({leaf.subject.rfc4514_string()})"
+        )
+    return [Identity.create(leaf, key, chain)]
+
+
+def _password(password: Any) -> str | bytes | None:
+    if callable(password):
+        password = password()
+    if password is None or isinstance(password, str | bytes):
+        return password
+    if isinstance(password, bytearray):
+        return bytes(password)
+    raise TypeError("password should be a string, bytes or a callable returning one")
+
+
+def _pem_private_key(data: bytes, password: str | bytes | None, where: str) -> Any:
+    secret = password.encode() if isinstance(password, str) else password
+    try:
+        key = serialization.load_pem_private_key(data, secret)
+    except TypeError as exc:  # missing or needless password, per cryptography's message
+        raise PKCS12PasswordError(f"the private key in {where!r}: {exc}") from exc
+    except ValueError as exc:
+        if b"ENCRYPTED" in data:
+            raise PKCS12PasswordError(
+                f"the private key in {where!r} did not decrypt: wrong password?"
+            ) from exc
+        raise PKCS12FormatError(f"no usable PEM private key in {where!r}: {exc}") from exc
+    except Exception as exc:  # UnsupportedAlgorithm and friends
+        raise IdentityError(f"the private key in {where!r} cannot be used: {exc}") from exc
+    return private_key_of(key)
+
+
+# --------------------------------------------------------------------------- injection
+
+#: (module name, attribute) pairs that hold the ``SSLContext`` class a library builds its
+#: default contexts from; patched by `inject_into_ssl` when the module is loaded.
+_PATCH_SITES = (
+    ("ssl", "SSLContext"),
+    ("urllib3.util.ssl_", "SSLContext"),
+    ("urllib3.util", "SSLContext"),
+    ("pip._vendor.urllib3.util.ssl_", "SSLContext"),
+    ("pip._vendor.urllib3.util", "SSLContext"),
+)
+_saved: dict[tuple[str, str], Any] = {}
+
+
+def inject_into_ssl() -> None:
+    """Make ``ssl.SSLContext`` tlsengine's for the whole process (undo: `extract_from_ssl`).
+
+    Code that builds its own context (``requests.get``, ``urllib.request.urlopen``,
+    ``ssl.create_default_context()``, urllib3) then runs tlsengine's handshake with the
+    default identity store. Call it early: a library that made its contexts at import
+    time keeps those. Server contexts (``PROTOCOL_TLS_SERVER``) still use OpenSSL.
+    """
+    for module_name, attr in _PATCH_SITES:
+        module = sys.modules.get(module_name)
+        if module is None or not hasattr(module, attr):
+            continue
+        current = getattr(module, attr)
+        if current is SSLContext:
+            continue
+        _saved.setdefault((module_name, attr), current)
+        setattr(module, attr, SSLContext)
+
+
+def extract_from_ssl() -> None:
+    """Undo `inject_into_ssl`: every name that holds our class gets the original back
+    (also in modules imported after the injection, which copied ours from ``ssl``)."""
+    for module_name, attr in _PATCH_SITES:
+        module = sys.modules.get(module_name)
+        original = _saved.pop((module_name, attr), _STDLIB_SSLCONTEXT)
+        if module is not None and getattr(module, attr, None) is SSLContext:
+            setattr(module, attr, original)
