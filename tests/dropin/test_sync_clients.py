@@ -1,4 +1,4 @@
-"""Blocking clients handed a `tlsengine.SSLContext`: http.client, urllib, urllib3, requests.
+"""Blocking clients on a `tlsengine.SSLContext`: http.client, urllib, urllib3, requests, httpx.
 
 Each one completes mTLS requests to two servers that trust different CAs, from one
 multi-identity PKCS#12, and reuses one connection (one handshake) for 20 requests where
@@ -11,13 +11,14 @@ import http.client
 import ssl
 import urllib.request
 
+import httpx
 import pytest
 import requests
 import urllib3
 
 import tlsengine
 from tlsengine import ClientCertificateRejected
-from tlsengine.http import TLSEngineAdapter
+from tlsengine.http import HTTPTransport, TLSEngineAdapter
 
 from .conftest import REQUESTS, CountingContext, Target, find_in_chain
 from .servers import Echo
@@ -149,4 +150,26 @@ def test_rejection_through_urllib3(ctx: CountingContext, rejecting_server) -> No
     with urllib3.PoolManager(ssl_context=ctx, retries=False) as pool:
         with pytest.raises(urllib3.exceptions.SSLError) as info:
             pool.request("GET", f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
+    assert find_in_chain(info.value, ClientCertificateRejected) is not None
+
+
+# --------------------------------------------------------------------------- httpx
+
+
+@pytest.mark.parametrize("how", ["transport", "verify"])
+def test_httpx_sync(ctx: CountingContext, targets: list[Target], how: str) -> None:
+    kw = {"transport": HTTPTransport(ctx)} if how == "transport" else {"verify": ctx}
+    with httpx.Client(**kw) as client:  # type: ignore[arg-type]
+        for target in targets:
+            for _ in range(REQUESTS):
+                response = client.get(target.url, timeout=10)
+                assert response.status_code == 200, response.text
+                assert Echo.parse(response.text).subject == target.subject
+    assert_one_handshake_each(ctx, targets)
+
+
+def test_rejection_through_httpx(ctx: CountingContext, rejecting_server) -> None:
+    with httpx.Client(transport=HTTPTransport(ctx)) as client:
+        with pytest.raises(httpx.HTTPError) as info:
+            client.get(f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
     assert find_in_chain(info.value, ClientCertificateRejected) is not None

@@ -16,6 +16,7 @@ is a client), so `inject_into_ssl` does not break servers in the same process.
 
 from __future__ import annotations
 
+import _ssl
 import os
 import socket
 import ssl
@@ -48,8 +49,10 @@ from .tlssocket import TLSSocket, certificate_dict
 
 __all__ = ["SSLContext", "inject_into_ssl", "extract_from_ssl", "identities_from_files"]
 
-#: ``ssl.SSLContext`` as it was when tlsengine was imported (before any injection).
+#: ``ssl.SSLContext`` as it was when tlsengine was imported (before any injection), and
+#: the C type under it, whose descriptors hold OpenSSL's settings.
 _STDLIB_SSLCONTEXT = ssl.SSLContext
+_SSL_C_BASE = _STDLIB_SSLCONTEXT.__mro__[1]
 
 #: verify_flags our verifier already behaves as: a chain is built from whatever roots
 #: were given (partial chains included), strictly (RFC 5280), trusted roots first.
@@ -365,6 +368,40 @@ class SSLContext(_STDLIB_SSLCONTEXT):
                 f"offers ({', '.join(sorted(_OPENSSL_TLS12_SUITES))})"
             )
 
+    # ssl's own setters break once injected (see _set_stdlib): each one is replaced.
+
+    @property  # type: ignore[override]
+    def verify_mode(self) -> ssl.VerifyMode:
+        return super().verify_mode
+
+    @verify_mode.setter
+    def verify_mode(self, value: ssl.VerifyMode) -> None:
+        _set_stdlib(self, "verify_mode", value)
+
+    @property  # type: ignore[override]
+    def options(self) -> ssl.Options:
+        return super().options
+
+    @options.setter
+    def options(self, value: ssl.Options) -> None:
+        _set_stdlib(self, "options", value)
+
+    @property  # type: ignore[override]
+    def minimum_version(self) -> ssl.TLSVersion:
+        return super().minimum_version
+
+    @minimum_version.setter
+    def minimum_version(self, value: ssl.TLSVersion) -> None:
+        _set_stdlib(self, "minimum_version", value)
+
+    @property
+    def _msg_callback(self) -> Any:
+        return super()._msg_callback  # type: ignore[misc]
+
+    @_msg_callback.setter
+    def _msg_callback(self, callback: Any) -> None:
+        _set_stdlib(self, "_msg_callback", callback)
+
     @property  # type: ignore[override]
     def maximum_version(self) -> ssl.TLSVersion:
         return super().maximum_version
@@ -553,8 +590,52 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
 
 def _set_stdlib(context: SSLContext, name: str, value: Any) -> None:
-    """Set one of ``ssl.SSLContext``'s own properties, bypassing our override."""
-    getattr(_STDLIB_SSLCONTEXT, name).__set__(context, value)
+    """Set one of ``ssl.SSLContext``'s own settings, bypassing our override and ssl's.
+
+    ssl's Python setters call ``super(SSLContext, SSLContext)``, looking the class up in
+    the ``ssl`` module: once `inject_into_ssl` put ours there, they would call themselves
+    for ever. So the C descriptor is used directly, after the little ssl's setters add.
+    """
+    if name == "hostname_checks_common_name":
+        flag = _ssl.HOSTFLAG_NEVER_CHECK_SUBJECT
+        flags = context._host_flags  # type: ignore[attr-defined]
+        context._host_flags = flags & ~flag if value else flags | flag  # type: ignore[attr-defined]
+        return
+    if name == "minimum_version" and value == ssl.TLSVersion.SSLv3:
+        _set_stdlib(context, "options", context.options & ~ssl.OP_NO_SSLv3)
+    if name == "_msg_callback" and value is not None:
+        value = _wrap_msg_callback(value)
+    _SSL_C_BASE.__dict__[name].__set__(context, value)
+
+
+def _wrap_msg_callback(callback: Any) -> Any:
+    """ssl's debugging hook, wrapped as ssl.SSLContext._msg_callback does (enums for ints)."""
+    if not callable(callback):
+        raise TypeError(f"{callback} is not callable.")
+    content_types: Any = getattr(ssl, "_TLSContentType")  # noqa: B009 - private enums
+    alert_types: Any = getattr(ssl, "_TLSAlertType")  # noqa: B009
+    message_types: Any = getattr(ssl, "_TLSMessageType")  # noqa: B009
+
+    def enum(kind: Any, value: Any) -> Any:
+        try:
+            return kind(value)
+        except ValueError:
+            return value
+
+    def inner(conn: Any, direction: str, version: Any, ctype: Any, mtype: Any, data: Any) -> Any:
+        ctype = enum(content_types, ctype)
+        if ctype == content_types.HEADER:
+            kind = content_types
+        elif ctype == content_types.ALERT:
+            kind = alert_types
+        else:
+            kind = message_types
+        return callback(
+            conn, direction, enum(ssl.TLSVersion, version), ctype, enum(kind, mtype), data
+        )
+
+    inner.user_function = callback  # type: ignore[attr-defined]
+    return inner
 
 
 def _roots_from_cadata(cadata: str | bytes) -> TrustRoots:
