@@ -241,3 +241,29 @@ def test_fuzzed_server_bytes_end_in_ssl_errors(ctx: CountingContext, noise: byte
             assert isinstance(exc, TLSError)
             return
     raise AssertionError("EOF must end the handshake with an error")
+
+
+def test_keylog_filename_matches_the_servers_own_key_log(
+    ctx: CountingContext, server_ctx: ssl.SSLContext, tmp_path: Any
+) -> None:
+    """Our NSS key log lines are the very secrets OpenSSL logs on the server side."""
+    ours, theirs = tmp_path / "client.keys", tmp_path / "server.keys"
+    ctx.keylog_filename = str(ours)
+    server_ctx.keylog_filename = str(theirs)
+    assert ctx.keylog_filename == str(ours) and oct(ours.stat().st_mode)[-3:] == "600"
+    pair = Pair(ctx, server_ctx)
+    pair.handshake()
+    lines = [line for line in ours.read_text().splitlines() if not line.startswith("#")]
+    labels = [line.split()[0] for line in lines]
+    assert labels == [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ]
+    assert set(lines) <= set(theirs.read_text().splitlines())
+    ctx.keylog_filename = None
+    Pair(ctx, server_ctx).handshake()
+    assert len(ours.read_text().splitlines()) == len(lines) + 1  # nothing more logged
+    with pytest.raises(OSError):
+        ctx.keylog_filename = str(tmp_path / "missing-dir" / "keys")
