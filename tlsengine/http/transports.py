@@ -24,6 +24,15 @@ def http2_available() -> bool:
     return importlib.util.find_spec("h2") is not None
 
 
+def _httpx_arguments(
+    context: SSLContext, http2: bool | None, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """httpx's transport arguments: our context as ``verify``, HTTP/2 when h2 is there."""
+    if "verify" in kwargs or "cert" in kwargs:
+        raise TypeError("pass trust and identities in context=, not verify=/cert=")
+    return {**kwargs, "verify": context, "http2": http2_available() if http2 is None else http2}
+
+
 class _Stream(httpcore.NetworkStream):
     """httpcore's sync stream, except that a tlsengine socket is its ``ssl_object``.
 
@@ -75,11 +84,7 @@ class HTTPTransport(httpx.HTTPTransport):
         self, context: SSLContext | None = None, *, http2: bool | None = None, **kwargs: Any
     ) -> None:
         self.context = context if context is not None else SSLContext()
-        super().__init__(
-            verify=self.context,
-            http2=http2_available() if http2 is None else http2,
-            **kwargs,
-        )
+        super().__init__(**_httpx_arguments(self.context, http2, kwargs))
         # httpx builds its pool without a backend argument: hand it ours afterwards.
         self._pool._network_backend = _Backend()
 
@@ -92,8 +97,4 @@ class AsyncHTTPTransport(httpx.AsyncHTTPTransport):
         self, context: SSLContext | None = None, *, http2: bool | None = None, **kwargs: Any
     ) -> None:
         self.context = context if context is not None else SSLContext()
-        super().__init__(
-            verify=self.context,
-            http2=http2_available() if http2 is None else http2,
-            **kwargs,
-        )
+        super().__init__(**_httpx_arguments(self.context, http2, kwargs))
