@@ -210,12 +210,28 @@ def test_rejection_is_client_certificate_rejected_and_ssl_error(
     assert isinstance(info.value.__cause__, ClientCertificateRejected)
 
 
+def test_session_resumes_through_wrap_bio(pair: Pair, ctx: CountingContext, server_ctx: Any):
+    """A ticket from one TLSObject (``.session``) resumes the next, OpenSSL agreeing."""
+    pair.handshake()
+    pair.server_says(b"x")  # the server's NewSessionTicket messages ride ahead of it
+    assert pair.client.read() == b"x"
+    session = pair.client.session
+    assert session is not None and not pair.client.session_reused
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    again = Pair.__new__(Pair)
+    again.c_in, again.c_out, again.s_in, again.s_out = c_in, c_out, s_in, s_out
+    again.client = ctx.wrap_bio(c_in, c_out, server_hostname="localhost", session=session)
+    again.server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    again.handshake()
+    assert again.client.session_reused and again.server.session_reused
+    assert again.client.client_identity.subject == pair.client.client_identity.subject
+
+
 def test_client_only_arguments(ctx: CountingContext) -> None:
     bio = ssl.MemoryBIO
     with pytest.raises(NotImplementedError, match="server_side"):
         ctx.wrap_bio(bio(), bio(), server_side=True)
-    with pytest.raises(NotImplementedError, match="session"):
-        ctx.wrap_bio(bio(), bio(), server_hostname="localhost", session=object())
+
     with pytest.raises(ValueError, match="server_hostname"):  # as ssl: a ValueError
         ctx.wrap_bio(bio(), bio())
 

@@ -30,8 +30,6 @@ class PeerFacts:
     _failure: BaseException | None
 
     server_side = False  # tlsengine is a client
-    session = None  # resumption is the engine's own business, not ssl.SSLSession's
-    session_reused = False
 
     def _complete(self) -> bool:
         return self._conn is not None and bool(self._conn.handshake_complete)
@@ -101,8 +99,26 @@ class PeerFacts:
 
     @property
     def client_identity(self) -> Any:
-        """The `Identity` we sent, or None (none asked for, or nothing fitted)."""
+        """The `Identity` we sent, or None (none asked for, or nothing fitted); on a
+        resumed connection, the one sent when the session was made."""
         return getattr(self._conn, "client_identity", None)
+
+    @property
+    def session_reused(self) -> bool:
+        """True when this connection resumed an earlier session (as ``ssl``'s).
+
+        A resumed handshake carries no certificates: ``getpeercert()`` and
+        ``client_identity`` then report those of the connection that made the session.
+        """
+        return self._complete() and bool(getattr(self._conn, "session_reused", False))
+
+    @property
+    def session(self) -> Any:
+        """The newest session the server gave this connection (None before any), as
+        ``ssl``'s ``session``. It lives in memory only and refuses pickling; the
+        context's cache already offers it to the next connection."""
+        tickets = getattr(self._conn, "session_tickets", None)
+        return tickets[-1] if tickets else None
 
     @property
     def certificate_request(self) -> Any:

@@ -44,7 +44,13 @@ from ..identity.sources import read_source
 from ..identity.store import IdentityStore
 from ..verify.chain import PROFILES, Profile
 from ..verify.roots import TrustRoots, combine, from_data, from_file, system_roots
-from .context import ClientContext, _check_alpn, _check_identities, normalize_hostname
+from .context import (
+    ClientContext,
+    _check_alpn,
+    _check_identities,
+    _peer_port,
+    normalize_hostname,
+)
 from .tlsobject import TLSObject, ssl_compatible
 from .tlssocket import TLSSocket, certificate_dict
 
@@ -214,7 +220,9 @@ class SSLContext(_STDLIB_SSLCONTEXT):
                 sock, server_side, do_handshake_on_connect, suppress_ragged_eofs,
                 server_hostname, session,
             )  # fmt: skip
-        factory, name, verified = self._connection_factory(server_side, server_hostname, session)
+        factory, name, verified = self._connection_factory(
+            server_side, server_hostname, session, _peer_port(sock)
+        )
         tls = _SSLSocket(
             sock,
             factory,
@@ -531,13 +539,21 @@ class SSLContext(_STDLIB_SSLCONTEXT):
     # ------------------------------------------------------------------ internals
 
     def _connection_factory(
-        self, server_side: bool, server_hostname: str | bytes | None, session: Any
+        self,
+        server_side: bool,
+        server_hostname: str | bytes | None,
+        session: Any,
+        port: int | None = None,
     ) -> tuple[Callable[[], Any], str | None, bool]:
-        """What both wraps need: a fresh-connection factory, the host name, verified?"""
+        """What both wraps need: a fresh-connection factory, the host name, verified?
+
+        ``session`` is a previous connection's ``.session`` to offer (as ``ssl``'s);
+        ``port`` keys the context's session cache (None for BIOs, which have no peer).
+        """
         if server_side:
             self._unsupported("server_side=True", "it is a TLS client (use PROTOCOL_TLS_SERVER)")
-        if session is not None:
-            self._unsupported("session=", "tlsengine resumes sessions by itself")
+        if isinstance(session, ssl.SSLSession):
+            raise TypeError("session must come from a tlsengine connection's .session")
         try:
             engine = self._client_context()
             name = normalize_hostname(server_hostname)
@@ -548,7 +564,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         keylog = None if self._keylog is None else KeyLogWriter(self._keylog)
 
         def factory() -> Any:
-            conn = engine._connection(name, verifier)
+            conn = engine._connection(name, verifier, port=port, session=session)
             conn.config.keylog = keylog
             return conn
 
