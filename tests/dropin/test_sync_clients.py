@@ -173,3 +173,10 @@ def test_rejection_through_httpx(ctx: CountingContext, rejecting_server) -> None
         with pytest.raises(httpx.HTTPError) as info:
             client.get(f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
     assert find_in_chain(info.value, ClientCertificateRejected) is not None
+
+
+def test_rejection_through_urllib_request(ctx: CountingContext, rejecting_server) -> None:
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
+    with pytest.raises(Exception) as info:
+        opener.open(f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
+    assert find_in_chain(info.value, ClientCertificateRejected) is not None, repr(info.value)
