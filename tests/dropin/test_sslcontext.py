@@ -35,6 +35,7 @@ def test_is_an_ssl_context_with_ssl_defaults() -> None:
     assert engine.verify and engine.check_hostname
     assert (engine.minimum_version, engine.maximum_version) == ("TLSv1.2", "TLSv1.3")
     assert engine.identities is None  # the process-wide default store
+    assert ctx.post_handshake_auth and engine.post_handshake_auth  # ssl's default is off
     assert ctx.client_context is engine  # reused while the settings hold
 
 

@@ -283,3 +283,25 @@ def test_keylog_filename_matches_the_servers_own_key_log(
     assert len(ours.read_text().splitlines()) == len(lines) + 1  # nothing more logged
     with pytest.raises(OSError):
         ctx.keylog_filename = str(tmp_path / "missing-dir" / "keys")
+
+
+def test_post_handshake_auth_answered_through_the_object(
+    ctx: CountingContext, server_pki: Any, root_ca: Any, tmp_path: Any, identity_a: Identity
+) -> None:
+    """An OpenSSL server asking only after the handshake (RFC 8446 4.6.2) gets identity A:
+    a tlsengine.SSLContext advertises post_handshake_auth from the start."""
+    from peers import write_cas
+
+    server_ctx = server_context(server_pki, write_cas(tmp_path / "a.pem", root_ca))
+    server_ctx.post_handshake_auth = True
+    pair = Pair(ctx, server_ctx)
+    pair.handshake()
+    assert pair.server.getpeercert() is None  # nothing asked yet
+    pair.server.verify_client_post_handshake()
+    pair.server_says(b"who are you?")  # the CertificateRequest goes out ahead of it
+    assert pair.client.read() == b"who are you?"  # ...and is answered while reading
+    pair.pump()
+    with pytest.raises(ssl.SSLWantReadError):
+        pair.server.read()  # the server takes in our Certificate, CertificateVerify, Finished
+    assert pair.server.getpeercert()["subject"] == ((("commonName", "drop-in client A"),),)
+    assert pair.client.client_identity.subject == identity_a.subject

@@ -166,7 +166,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
     Trust: ``load_verify_locations``/``load_default_certs`` as in ``ssl``; a context given
     no roots at all verifies against the system store (where ``ssl`` would fail every
-    handshake).
+    handshake). ``post_handshake_auth`` starts True (ssl's starts False).
     """
 
     def __new__(
@@ -202,6 +202,10 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         self._keylog: str | None = None
         self._engine: ClientContext | None = None
         self._engine_key: tuple[Any, ...] = ()
+        if not self._server:
+            # Advertise post-handshake auth (DESIGN: whenever identities are loaded, and the
+            # core offers it only then): ssl's default off would strand servers that ask later.
+            self.post_handshake_auth = True
 
     # ------------------------------------------------------------------ wrapping
 
