@@ -189,6 +189,8 @@ def test_garbage_fails_with_an_ssl_error_and_an_alert(pair: Pair) -> None:
         pair.client.do_handshake()  # never a hang, never a second handshake
     with pytest.raises(ssl.SSLError, match="already failed"):
         pair.client.read()
+    with pytest.raises(ssl.SSLError):
+        pair.client.unwrap()
 
 
 def test_rejection_is_client_certificate_rejected_and_ssl_error(

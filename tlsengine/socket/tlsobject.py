@@ -192,11 +192,12 @@ class TLSObject(PeerFacts):
         conn = self._conn
         if conn is None or not conn.handshake_complete:
             raise ssl_compatible(TLSError("cannot unwrap before the handshake completed"))
+        self._check_usable()  # after a failure there is no orderly close to wait for
         if not self._close_sent:
             self._close_sent = True
             self._guard(conn.send_close_notify)
             self._flush()
-        if not self._peer_closed and self._failure is None:
+        if not self._peer_closed:
             self._pump()
         if self._peer_closed:
             return None
