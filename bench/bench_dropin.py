@@ -280,6 +280,32 @@ def keepalive_rows(files: dict[str, Path], port: int, per_round: int, rounds: in
     finally:
         for client in (ours, theirs, hx_ours, hx_theirs):
             client.close()
+    aiohttp_rows(files, url, per_round, rounds)
+
+
+def aiohttp_rows(files: dict[str, Path], url: str, per_round: int, rounds: int) -> None:
+    """aiohttp over asyncio's SSL protocol: our TLSObject against ssl's SSLObject."""
+    import aiohttp
+
+    async def run() -> dict[str, float]:
+        samples: dict[str, list[float]] = {"aiohttp+SSLContext": [], "aiohttp+ssl": []}
+        contexts = {"aiohttp+SSLContext": engine_context(files), "aiohttp+ssl": None}
+        contexts["aiohttp+ssl"] = stdlib_context(files)
+        async with aiohttp.ClientSession() as session:
+            for round_ in range(rounds + 1):  # round 0 warms up
+                for name, ctx in contexts.items():
+                    start = time.perf_counter()
+                    for _ in range(per_round):
+                        async with session.get(url, ssl=ctx) as response:
+                            await response.read()
+                    if round_:
+                        samples[name].append(per_round / (time.perf_counter() - start))
+        return {name: statistics.median(values) for name, values in samples.items()}
+
+    results = asyncio.run(run())
+    base = results["aiohttp+ssl"]
+    for name, value in results.items():
+        print(f"  {name:<26} {value:7.0f} requests/s   {value / base:5.2f}x ssl")
 
 
 # --------------------------------------------------------------------------- handshake
