@@ -307,3 +307,33 @@ def test_post_handshake_auth_answered_through_the_object(
         pair.server.read()  # the server takes in our Certificate, CertificateVerify, Finished
     assert pair.server.getpeercert()["subject"] == ((("commonName", "drop-in client A"),),)
     assert pair.client.client_identity.subject == identity_a.subject
+
+
+def test_selection_hook_and_trace_through_the_context(
+    identities: list[Identity],
+    identity_b: Identity,
+    server_pki: Any,
+    root_ca: Any,
+    other_root_ca: Any,
+    tmp_path: Any,
+) -> None:
+    """SSLContext's own arguments reach the handshake: the hook overrides load order."""
+    from peers import write_cas
+
+    import tlsengine
+
+    seen: list[Any] = []
+
+    def prefer_b(info: Any, verdicts: Any) -> Any:
+        seen.append(info)
+        return next(v.identity for v in verdicts if v.identity.alias == "client-b")
+
+    ctx = tlsengine.SSLContext(identities=identities, select_identity=prefer_b, trace=True)
+    ctx.load_verify_locations(cafile=server_pki.ca_file)
+    both = write_cas(tmp_path / "ab.pem", root_ca, other_root_ca)
+    pair = Pair(ctx, server_context(server_pki, both))
+    pair.handshake()
+    assert pair.client.client_identity.subject == identity_b.subject
+    assert pair.server.getpeercert()["subject"] == ((("commonName", "drop-in client B"),),)
+    assert seen and seen[0].version == "TLSv1.3"
+    assert any(entry.get("type") == "CertificateRequest" for entry in pair.client.transcript)
