@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import urllib.request
+from typing import Any
 
 import httpx
 import pytest
@@ -180,3 +181,35 @@ def test_rejection_through_urllib_request(ctx: CountingContext, rejecting_server
     with pytest.raises(Exception) as info:
         opener.open(f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
     assert find_in_chain(info.value, ClientCertificateRejected) is not None, repr(info.value)
+
+
+def test_adapters_take_a_client_context(
+    identities: list, server_pki: Any, targets: list[Target]
+) -> None:
+    """A ClientContext works as is: same identities, roots, and its own session cache."""
+    client_context = tlsengine.ClientContext(identities=identities, cafile=server_pki.ca_file)
+    adapter = TLSEngineAdapter(client_context)
+    assert adapter.context.client_context is client_context
+    # urllib3 sets ALPN on the context per connection: the ClientContext is rebuilt then,
+    # but the session cache stays the one of the given ClientContext
+    with requests.Session() as session:
+        session.mount("https://", adapter)
+        for target in targets:
+            assert Echo.parse(session.get(target.url, timeout=10).text).subject == target.subject
+    with httpx.Client(transport=HTTPTransport(client_context)) as client:
+        assert Echo.parse(client.get(targets[1].url).text).subject == targets[1].subject
+    assert len(client_context.sessions) >= 1  # its cache kept what the servers handed out
+    assert adapter.context.client_context.sessions is client_context.sessions
+
+
+def test_new_pools_resume_through_the_context(ctx: CountingContext, targets: list[Target]):
+    """The context's session cache outlives pools: a new PoolManager resumes (OpenSSL says
+    so), and the resumed connection still reports the identity sent the first time."""
+    python_ssl = targets[0]
+    for _ in range(2):
+        with urllib3.PoolManager(ssl_context=ctx) as pool:
+            response = pool.request("GET", python_ssl.url, timeout=10)
+            assert Echo.parse(response.data).subject == python_ssl.subject
+    first, second = python_ssl.server.handshakes
+    assert not first.reused and second.reused
+    assert second.subject == python_ssl.subject  # the server kept the client identity too

@@ -13,6 +13,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from ..socket.context import ClientContext
 from ..socket.sslcontext import SSLContext
 from ..socket.tlssocket import TLSSocket
 
@@ -76,14 +77,19 @@ class _Backend(httpcore.SyncBackend):
 class HTTPTransport(httpx.HTTPTransport):
     """``httpx.Client(transport=HTTPTransport())``: HTTPS through tlsengine.
 
-    ``context`` defaults to ``tlsengine.SSLContext()`` (default identity store, system
-    roots). ``http2=None`` means: when ``h2`` is installed. Other arguments are httpx's.
+    ``context`` (a `SSLContext` or `ClientContext`) defaults to ``tlsengine.SSLContext()``
+    (default identity store, system roots). ``http2=None`` means: when ``h2`` is
+    installed. Other arguments are httpx's.
     """
 
     def __init__(
-        self, context: SSLContext | None = None, *, http2: bool | None = None, **kwargs: Any
+        self,
+        context: SSLContext | ClientContext | None = None,
+        *,
+        http2: bool | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.context = context if context is not None else SSLContext()
+        self.context = SSLContext.from_client_context(SSLContext() if context is None else context)
         super().__init__(**_httpx_arguments(self.context, http2, kwargs))
         # httpx builds its pool without a backend argument: hand it ours afterwards.
         self._pool._network_backend = _Backend()
@@ -94,7 +100,11 @@ class AsyncHTTPTransport(httpx.AsyncHTTPTransport):
     through ``wrap_bio``, so ALPN (and HTTP/2) need nothing more."""
 
     def __init__(
-        self, context: SSLContext | None = None, *, http2: bool | None = None, **kwargs: Any
+        self,
+        context: SSLContext | ClientContext | None = None,
+        *,
+        http2: bool | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.context = context if context is not None else SSLContext()
+        self.context = SSLContext.from_client_context(SSLContext() if context is None else context)
         super().__init__(**_httpx_arguments(self.context, http2, kwargs))

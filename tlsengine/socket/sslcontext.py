@@ -202,6 +202,10 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         self._keylog: str | None = None
         self._engine: ClientContext | None = None
         self._engine_key: tuple[Any, ...] = ()
+        # One session cache for every ClientContext this context builds: urllib3 and
+        # friends touch settings (ALPN, verify_mode) per connection, and a rebuild must not
+        # forget the sessions. Its keys carry the verification settings and identities.
+        self._sessions: Any = None
         if not self._server:
             # Advertise post-handshake auth (DESIGN: whenever identities are loaded, and the
             # core offers it only then): ssl's default off would strand servers that ask later.
@@ -259,6 +263,42 @@ class SSLContext(_STDLIB_SSLCONTEXT):
             incoming, outgoing, factory, server_hostname=name, context=self, verified=verified
         )
 
+    @classmethod
+    def from_client_context(cls, client_context: ClientContext | SSLContext) -> SSLContext:
+        """An `SSLContext` that connects exactly as ``client_context`` does (same
+        identities, hook, roots, versions, ALPN, and the same session cache) for libraries
+        that want an ``ssl.SSLContext``."""
+        if isinstance(client_context, SSLContext):
+            return client_context
+        if not isinstance(client_context, ClientContext):
+            raise TypeError(
+                f"expected a tlsengine.ClientContext, not {type(client_context).__name__}"
+            )
+        cc = client_context
+        ctx = cls(
+            identities=cc.identities,
+            select_identity=cc.select_identity,
+            verify_profile=cc.verify_profile,
+            trace=cc.trace,
+        )
+        if not cc.verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        else:
+            ctx.check_hostname = cc.check_hostname
+        tls = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+        ctx.minimum_version = tls[cc.minimum_version]
+        ctx.maximum_version = tls[cc.maximum_version]
+        ctx.post_handshake_auth = cc.post_handshake_auth
+        ctx._alpn = cc.alpn_protocols
+        if cc._roots is not None:
+            ctx._root_parts = [cc._roots]
+        # the given context itself serves while these settings hold, and its session
+        # cache outlives any rebuild
+        ctx._engine, ctx._engine_key = cc, ctx._settings_key()
+        ctx._sessions = cc.sessions
+        return ctx
+
     def derive(self, *, verify: bool | str | os.PathLike[str] = True) -> SSLContext:
         """A new context with these identities, roots and settings, for one request's
         ``verify=``: False turns verification off; a path adds that CA file or directory
@@ -281,6 +321,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         derived._root_parts = list(self._root_parts)
         derived._root_sources = set(self._root_sources)
         derived._system_roots = self._system_roots
+        derived._sessions = self._sessions  # keyed by verification settings: safe to share
         if verify is False:
             derived.check_hostname = False
             derived.verify_mode = ssl.CERT_NONE
@@ -576,21 +617,11 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
     def _client_context(self) -> ClientContext:
         """The `ClientContext` for the settings now in force, reused while they hold."""
-        versions = self._versions()
-        key = (
-            self.verify_mode,
-            self.check_hostname,
-            versions,
-            self._alpn,
-            bool(self.post_handshake_auth),
-            self._identities,
-            self._select_identity,
-            self._verify_profile,
-            self._trace,
-        )
+        key = self._settings_key()
         engine = self._engine
         if engine is not None and key == self._engine_key:
             return engine
+        versions = key[2]
         verify = self.verify_mode != ssl.CERT_NONE
         engine = ClientContext(
             identities=self._identities,
@@ -607,8 +638,25 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         if verify and self._root_parts:
             parts = [*self._root_parts, system_roots()] if self._system_roots else self._root_parts
             engine._roots = parts[0] if len(parts) == 1 else combine(parts)
+        if self._sessions is None:
+            self._sessions = engine.sessions
+        engine.sessions = self._sessions
         self._engine, self._engine_key = engine, key
         return engine
+
+    def _settings_key(self) -> tuple[Any, ...]:
+        """Everything a `ClientContext` is built from; a change means a rebuild."""
+        return (
+            self.verify_mode,
+            self.check_hostname,
+            self._versions(),
+            self._alpn,
+            bool(self.post_handshake_auth),
+            self._identities,
+            self._select_identity,
+            self._verify_profile,
+            self._trace,
+        )
 
     def _versions(self) -> tuple[str, str]:
         """(minimum, maximum) as tlsengine names; versions below TLS 1.2 are never used."""
