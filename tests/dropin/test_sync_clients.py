@@ -213,3 +213,28 @@ def test_new_pools_resume_through_the_context(ctx: CountingContext, targets: lis
     first, second = python_ssl.server.handshakes
     assert not first.reused and second.reused
     assert second.subject == python_ssl.subject  # the server kept the client identity too
+
+
+def test_tls12_through_requests_and_urllib3(ctx: CountingContext, targets: list[Target]) -> None:
+    """maximum_version=TLSv1_2: the TLS 1.2 core, CA names from the TLS 1.2 field."""
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with requests.Session() as session:
+        session.mount("https://", TLSEngineAdapter(ctx))
+        for target in targets:
+            for _ in range(REQUESTS - 1):
+                response = session.get(target.url, timeout=10)
+                assert Echo.parse(response.text).subject == target.subject
+            with session.get(target.url, stream=True, timeout=10) as response:
+                assert response.raw.connection.sock.version() == "TLSv1.2"
+    assert_one_handshake_each(ctx, targets)
+    assert targets[0].server.handshakes[0].version == "TLSv1.2"
+
+
+def test_tls12_rejection_comes_in_the_handshake(ctx: CountingContext, rejecting_server):
+    """In TLS 1.2 the server judges us before its Finished: the handshake itself fails."""
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with urllib3.PoolManager(ssl_context=ctx, retries=False) as pool:
+        with pytest.raises(urllib3.exceptions.SSLError) as info:
+            pool.request("GET", f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
+    ours = find_in_chain(info.value, ClientCertificateRejected)
+    assert ours is not None and ours.selection is not None  # type: ignore[attr-defined]

@@ -337,3 +337,25 @@ def test_selection_hook_and_trace_through_the_context(
     assert pair.server.getpeercert()["subject"] == ((("commonName", "drop-in client B"),),)
     assert seen and seen[0].version == "TLSv1.3"
     assert any(entry.get("type") == "CertificateRequest" for entry in pair.client.transcript)
+
+
+def test_tls12_keylog_and_cipher_list_through_the_context(
+    ctx: CountingContext, server_ctx: ssl.SSLContext, tmp_path: Any
+) -> None:
+    """TLS 1.2 by maximum_version and set_ciphers: the suite is the one left offered, and
+    the key log's CLIENT_RANDOM line is OpenSSL's own."""
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305")
+    ours, theirs = tmp_path / "client.keys", tmp_path / "server.keys"
+    ctx.keylog_filename = str(ours)
+    server_ctx.keylog_filename = str(theirs)
+    pair = Pair(ctx, server_ctx)
+    pair.handshake()
+    assert pair.client.version() == pair.server.version() == "TLSv1.2"
+    assert pair.client.cipher()[0] == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+    assert pair.server.cipher()[0] == "ECDHE-ECDSA-CHACHA20-POLY1305"
+    lines = [line for line in ours.read_text().splitlines() if not line.startswith("#")]
+    assert [line.split()[0] for line in lines] == ["CLIENT_RANDOM"]
+    assert set(lines) <= set(theirs.read_text().splitlines())
+    pair.server_says(b"over TLS 1.2")
+    assert pair.client.read() == b"over TLS 1.2"

@@ -71,16 +71,14 @@ _HONOURED_VERIFY_FLAGS = (
 )
 
 #: OpenSSL's names for the TLS 1.2 suites tlsengine can offer (ECDHE with an AEAD).
-_OPENSSL_TLS12_SUITES = frozenset(
-    {
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "ECDHE-RSA-CHACHA20-POLY1305",
-    }
-)
+_OPENSSL_TLS12_SUITES = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384": "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305": "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "ECDHE-RSA-CHACHA20-POLY1305": "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+}
 
 _OLD_VERSIONS = frozenset(
     {
@@ -196,6 +194,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         self._verify_profile: Profile = verify_profile
         self._trace = bool(trace)
         self._alpn: tuple[str, ...] = ()
+        self._suites12: tuple[str, ...] | None = None  # from set_ciphers; None: the defaults
         self._root_parts: list[TrustRoots] = []
         self._root_sources: set[tuple[str, float]] = set()  # files already loaded
         self._system_roots = False
@@ -317,6 +316,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         derived.maximum_version = self.maximum_version
         derived.post_handshake_auth = self.post_handshake_auth
         derived._alpn = self._alpn
+        derived._suites12 = self._suites12
         derived._keylog = self._keylog
         derived._root_parts = list(self._root_parts)
         derived._root_sources = set(self._root_sources)
@@ -437,16 +437,22 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
     def set_ciphers(self, cipherlist: str, /) -> None:
         """Parsed by ``ssl`` (so ``get_ciphers()`` agrees); like ``ssl``, it governs TLS 1.2
-        only. A list that leaves none of tlsengine's ECDHE+AEAD suites is refused."""
+        only: the TLS 1.2 suites offered become those it keeps, in its order. A list that
+        leaves none of tlsengine's ECDHE+AEAD suites is refused."""
         super().set_ciphers(cipherlist)
         if self._server:
             return
-        names = {c["name"] for c in self.get_ciphers()}
-        if not names & _OPENSSL_TLS12_SUITES:
+        ours = tuple(
+            _OPENSSL_TLS12_SUITES[c["name"]]
+            for c in self.get_ciphers()
+            if c["name"] in _OPENSSL_TLS12_SUITES
+        )
+        if not ours:
             raise NotImplementedError(
                 f"set_ciphers({cipherlist!r}) leaves none of the TLS 1.2 suites tlsengine "
-                f"offers ({', '.join(sorted(_OPENSSL_TLS12_SUITES))})"
+                f"offers ({', '.join(_OPENSSL_TLS12_SUITES)})"
             )
+        self._suites12 = ours
 
     # ssl's own setters break once injected (see _set_stdlib): each one is replaced.
 
@@ -634,6 +640,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
             post_handshake_auth=bool(self.post_handshake_auth),
             trace=self._trace,
             verify_profile=self._verify_profile,
+            cipher_suites=self._suites12,
         )
         if verify and self._root_parts:
             parts = [*self._root_parts, system_roots()] if self._system_roots else self._root_parts
@@ -651,6 +658,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
             self.check_hostname,
             self._versions(),
             self._alpn,
+            self._suites12,
             bool(self.post_handshake_auth),
             self._identities,
             self._select_identity,
