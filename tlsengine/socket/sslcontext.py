@@ -873,7 +873,8 @@ def inject_into_ssl() -> None:
     Code that builds its own context (``requests.get``, ``urllib.request.urlopen``,
     ``ssl.create_default_context()``, urllib3) then runs tlsengine's handshake with the
     default identity store. Call it early: a library that made its contexts at import
-    time keeps those. Server contexts (``PROTOCOL_TLS_SERVER``) still use OpenSSL.
+    time keeps those (and one imported while injected keeps ours after
+    `extract_from_ssl`). Server contexts (``PROTOCOL_TLS_SERVER``) still use OpenSSL.
     """
     for module_name, attr in _PATCH_SITES:
         module = sys.modules.get(module_name)
