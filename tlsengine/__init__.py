@@ -42,8 +42,8 @@ _LAZY = {
     "ClientContext": ".socket.context",
     "TLSSocket": ".socket.tlssocket",
     "SSLContext": ".socket.sslcontext",
-    "inject_into_ssl": ".socket.sslcontext",
-    "extract_from_ssl": ".socket.sslcontext",
+    "inject_into_ssl": ".socket.inject",
+    "extract_from_ssl": ".socket.inject",
 }
 
 # DESIGN.md names whose layer is not built yet: a clear error instead of an import failure.
