@@ -44,6 +44,9 @@ _LAZY = {
     "select_identity": ".selection.select",
     "ClientContext": ".socket.context",
     "TLSSocket": ".socket.tlssocket",
+    "SSLContext": ".socket.sslcontext",
+    "inject_into_ssl": ".socket.inject",
+    "extract_from_ssl": ".socket.inject",
 }
 
 if TYPE_CHECKING:
