@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from .selection.select import Selection as Selection
     from .selection.select import select_identity as select_identity
     from .socket.context import ClientContext as ClientContext
+    from .socket.inject import extract_from_ssl as extract_from_ssl
+    from .socket.inject import inject_into_ssl as inject_into_ssl
+    from .socket.sslcontext import SSLContext as SSLContext
     from .socket.tlssocket import TLSSocket as TLSSocket
 
 # Public names (docs/api.md) whose layer is not built yet: a clear error, not an import failure.
