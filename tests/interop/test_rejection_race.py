@@ -217,3 +217,43 @@ def test_blocking_write_into_reset_and_later_calls_repeat_the_rejection(peers: P
             tls.sendall(REQUEST)
     assert again.value is first.value
     assert outcome(first.value) == EXPECTED
+
+
+@TLS_VERSIONS
+def test_stdlib_asyncio_over_tlsengine_sslcontext_agrees(
+    peers: Peers, other_root_ca: CA, identity_stranger: Identity, load: str, tls: str
+) -> None:
+    """The drop-in path (asyncio's own SSL protocol driving our `TLSObject`) reports the
+    refusal the same way, in the same orders."""
+    srv = peers.openssl(client_cas=peers.cas(other_root_ca), tls=tls)
+    ctx = tlsengine.SSLContext(identities=[identity_stranger])
+    ctx.load_verify_locations(str(peers.pki.ca_file))
+
+    async def run(order: str) -> str:
+        try:
+            reader, writer = await asyncio.open_connection(
+                *srv.address, ssl=ctx, server_hostname="localhost"
+            )
+            if order == "write-after-jitter":
+                await asyncio.sleep(random.uniform(0, 0.005))
+            elif order == "write-late":
+                await asyncio.sleep(0.05)  # the alert has long arrived
+            writer.write(REQUEST)
+            await writer.drain()
+            await asyncio.wait_for(reader.read(), TIMEOUT)
+            writer.close()
+        except Exception as exc:  # noqa: BLE001
+            return outcome(exc)
+        return outcome(None)
+
+    async def main() -> collections.Counter[tuple[str, str]]:
+        orders = ("write-at-once", "write-after-jitter", "write-late")
+        seen: collections.Counter[tuple[str, str]] = collections.Counter()
+        for i in range(RUNS // 2):
+            order = orders[i % len(orders)]
+            seen[order, await asyncio.wait_for(run(order), TIMEOUT)] += 1
+        return seen
+
+    seen = asyncio.run(main())
+    wrong = {k: n for k, n in seen.items() if k[1] != expected(tls)}
+    assert not wrong, f"{load}: {wrong}"
