@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,20 +96,20 @@ def ctx(identities: list[Identity], server_pki: Any) -> CountingContext:  # noqa
     return context
 
 
+def _stdlib_server(pki: Any, trusted: CA, path: Path) -> KeepAliveHTTPSServer:
+    from peers import write_cas
+
+    return KeepAliveHTTPSServer(pki, write_cas(path, trusted))
+
+
 @pytest.fixture
 def python_server(
     server_pki: Any,  # noqa: F811
     root_ca: CA,
-    tmp_path: Any,
+    tmp_path: Path,
 ) -> Iterator[KeepAliveHTTPSServer]:
-    from peers import write_cas
-
-    server = KeepAliveHTTPSServer(server_pki, write_cas(tmp_path / "cas-a.pem", root_ca))
-    server.start()
-    try:
+    with _stdlib_server(server_pki, root_ca, tmp_path / "cas-a.pem") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -131,17 +132,11 @@ def targets(
 def rejecting_server(
     server_pki: Any,  # noqa: F811
     stranger_ca: CA,
-    tmp_path: Any,
+    tmp_path: Path,
 ) -> Iterator[KeepAliveHTTPSServer]:
     """A stdlib server that trusts only a CA none of our identities come from."""
-    from peers import write_cas
-
-    server = KeepAliveHTTPSServer(server_pki, write_cas(tmp_path / "cas-x.pem", stranger_ca))
-    server.start()
-    try:
+    with _stdlib_server(server_pki, stranger_ca, tmp_path / "cas-x.pem") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def find_in_chain(exc: BaseException, cls: type[BaseException]) -> BaseException | None:

@@ -27,6 +27,7 @@ class Handshake:
     subject: str | None = None
     version: str | None = None
     alpn: str | None = None
+    reused: bool = False
     error: str | None = None
 
 
@@ -98,6 +99,7 @@ class KeepAliveHTTPSServer(ThreadedServer):
             record.subject = subject_of_der(tls.getpeercert(binary_form=True))
             record.version = tls.version()
             record.alpn = tls.selected_alpn_protocol()
+            record.reused = tls.session_reused
         except (OSError, ssl.SSLError) as exc:
             record.error = f"{type(exc).__name__}: {exc}"
         with self._lock:

@@ -107,3 +107,65 @@ def test_rejection_through_aiohttp(ctx: CountingContext, rejecting_server) -> No
     with pytest.raises(Exception) as info:
         asyncio.run(main())
     assert find_in_chain(info.value, ClientCertificateRejected) is not None, repr(info.value)
+
+
+def test_anyio_tls_stream(ctx: CountingContext, targets: list[Target]) -> None:
+    """anyio's TLSStream drives TLSObject through wrap_bio, attributes included."""
+    import anyio
+    from anyio.streams.tls import TLSAttribute
+
+    async def main() -> None:
+        for target in targets:
+            # not standard_compatible: the stdlib server never answers close_notify
+            stream = await anyio.connect_tcp(
+                target.host,
+                target.port,
+                ssl_context=ctx,
+                tls_hostname="localhost",
+                tls=True,
+                tls_standard_compatible=False,
+            )
+            async with stream:
+                assert stream.extra(TLSAttribute.tls_version) == "TLSv1.3"
+                assert isinstance(stream.extra(TLSAttribute.ssl_object), TLSObject)
+                await stream.send(GET.format(host=target.host).encode())
+                data = b""
+                while b"subject=" not in data or not data.endswith(b"\n"):
+                    data += await stream.receive()
+                assert target.subject in data.decode()
+
+    anyio.run(main)
+
+
+def test_rejection_through_httpx_async(ctx: CountingContext, rejecting_server) -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=AsyncHTTPTransport(ctx)) as client:
+            await client.get(f"https://127.0.0.1:{rejecting_server.port}/")
+
+    with pytest.raises(ClientCertificateRejected):  # httpx lets ssl.SSLError through as is
+        asyncio.run(main())
+
+
+def test_rejection_through_websockets_as_with_ssl(
+    ctx: CountingContext, rejecting_server, server_pki, identity_a, tmp_path
+) -> None:
+    """websockets reports a TLS 1.3 refusal (an alert after the handshake) as a bad HTTP
+    answer and drops the TLS error, with stdlib ssl as with us: we match its outcome."""
+    import websockets
+    from peers import write_identity
+
+    chain, key = write_identity(identity_a, tmp_path)
+    stdlib = ssl.create_default_context(cafile=str(server_pki.ca_file))
+    stdlib.load_cert_chain(chain, key)
+
+    def outcome(context: ssl.SSLContext) -> type[BaseException]:
+        async def main() -> None:
+            uri = f"wss://127.0.0.1:{rejecting_server.port}/"
+            async with websockets.connect(uri, ssl=context, server_hostname="localhost"):
+                pass
+
+        with pytest.raises(Exception) as info:
+            asyncio.run(main())
+        return type(info.value)
+
+    assert outcome(ctx) is outcome(stdlib)

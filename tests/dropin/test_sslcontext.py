@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import Encoding
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tlsengine
 from tlsengine import (
@@ -33,6 +35,7 @@ def test_is_an_ssl_context_with_ssl_defaults() -> None:
     assert engine.verify and engine.check_hostname
     assert (engine.minimum_version, engine.maximum_version) == ("TLSv1.2", "TLSv1.3")
     assert engine.identities is None  # the process-wide default store
+    assert ctx.post_handshake_auth and engine.post_handshake_auth  # ssl's default is off
     assert ctx.client_context is engine  # reused while the settings hold
 
 
@@ -236,3 +239,39 @@ def test_derive_copies_settings_and_leaves_the_original(server_pki: Any, identit
     more = ctx.derive(verify=str(server_pki.ca_file))
     assert more.cert_store_stats() == ctx.cert_store_stats()  # same file: no duplicate
     assert ctx.client_context.verify and ctx.verify_mode == ssl.CERT_REQUIRED
+
+
+_PEM_PIECES = st.sampled_from(
+    [
+        b"-----BEGIN CERTIFICATE-----\n",
+        b"-----END CERTIFICATE-----\n",
+        b"-----BEGIN PRIVATE KEY-----\n",
+        b"-----END PRIVATE KEY-----\n",
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n",
+        b"MIIBkTCB+wIJAK\n",
+        b"\x30\x82\x01\x00",
+    ]
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.one_of(
+        st.binary(max_size=400), st.lists(_PEM_PIECES | st.binary(max_size=40)).map(b"".join)
+    ),
+    password=st.sampled_from([None, "pw", b"pw"]),
+)
+def test_fuzzed_cert_files_end_in_identity_errors(
+    tmp_path: Path, data: bytes, password: Any
+) -> None:
+    """Whatever the file holds, load_cert_chain raises an IdentityError (also ssl.SSLError)
+    and leaves the context as it was."""
+    path = tmp_path / "fuzz.pem"
+    path.write_bytes(data)
+    ctx = tlsengine.SSLContext()
+    with pytest.raises(IdentityError) as info:
+        ctx.load_cert_chain(path, password=password)
+    assert isinstance(info.value, ssl.SSLError)
+    assert ctx.identities is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import ssl
 import urllib.request
+from typing import Any
 
 import httpx
 import pytest
@@ -173,3 +174,67 @@ def test_rejection_through_httpx(ctx: CountingContext, rejecting_server) -> None
         with pytest.raises(httpx.HTTPError) as info:
             client.get(f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
     assert find_in_chain(info.value, ClientCertificateRejected) is not None
+
+
+def test_rejection_through_urllib_request(ctx: CountingContext, rejecting_server) -> None:
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx))
+    with pytest.raises(Exception) as info:
+        opener.open(f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
+    assert find_in_chain(info.value, ClientCertificateRejected) is not None, repr(info.value)
+
+
+def test_adapters_take_a_client_context(
+    identities: list, server_pki: Any, targets: list[Target]
+) -> None:
+    """A ClientContext works as is: same identities, roots, and its own session cache."""
+    client_context = tlsengine.ClientContext(identities=identities, cafile=server_pki.ca_file)
+    adapter = TLSEngineAdapter(client_context)
+    assert adapter.context.client_context is client_context
+    # urllib3 sets ALPN on the context per connection: the ClientContext is rebuilt then,
+    # but the session cache stays the one of the given ClientContext
+    with requests.Session() as session:
+        session.mount("https://", adapter)
+        for target in targets:
+            assert Echo.parse(session.get(target.url, timeout=10).text).subject == target.subject
+    with httpx.Client(transport=HTTPTransport(client_context)) as client:
+        assert Echo.parse(client.get(targets[1].url).text).subject == targets[1].subject
+    assert len(client_context.sessions) >= 1  # its cache kept what the servers handed out
+    assert adapter.context.client_context.sessions is client_context.sessions
+
+
+def test_new_pools_resume_through_the_context(ctx: CountingContext, targets: list[Target]):
+    """The context's session cache outlives pools: a new PoolManager resumes (OpenSSL says
+    so), and the resumed connection still reports the identity sent the first time."""
+    python_ssl = targets[0]
+    for _ in range(2):
+        with urllib3.PoolManager(ssl_context=ctx) as pool:
+            response = pool.request("GET", python_ssl.url, timeout=10)
+            assert Echo.parse(response.data).subject == python_ssl.subject
+    first, second = python_ssl.server.handshakes
+    assert not first.reused and second.reused
+    assert second.subject == python_ssl.subject  # the server kept the client identity too
+
+
+def test_tls12_through_requests_and_urllib3(ctx: CountingContext, targets: list[Target]) -> None:
+    """maximum_version=TLSv1_2: the TLS 1.2 core, CA names from the TLS 1.2 field."""
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with requests.Session() as session:
+        session.mount("https://", TLSEngineAdapter(ctx))
+        for target in targets:
+            for _ in range(REQUESTS - 1):
+                response = session.get(target.url, timeout=10)
+                assert Echo.parse(response.text).subject == target.subject
+            with session.get(target.url, stream=True, timeout=10) as response:
+                assert response.raw.connection.sock.version() == "TLSv1.2"
+    assert_one_handshake_each(ctx, targets)
+    assert targets[0].server.handshakes[0].version == "TLSv1.2"
+
+
+def test_tls12_rejection_comes_in_the_handshake(ctx: CountingContext, rejecting_server):
+    """In TLS 1.2 the server judges us before its Finished: the handshake itself fails."""
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    with urllib3.PoolManager(ssl_context=ctx, retries=False) as pool:
+        with pytest.raises(urllib3.exceptions.SSLError) as info:
+            pool.request("GET", f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
+    ours = find_in_chain(info.value, ClientCertificateRejected)
+    assert ours is not None and ours.selection is not None  # type: ignore[attr-defined]

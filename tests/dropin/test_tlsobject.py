@@ -189,6 +189,8 @@ def test_garbage_fails_with_an_ssl_error_and_an_alert(pair: Pair) -> None:
         pair.client.do_handshake()  # never a hang, never a second handshake
     with pytest.raises(ssl.SSLError, match="already failed"):
         pair.client.read()
+    with pytest.raises(ssl.SSLError):
+        pair.client.unwrap()
 
 
 def test_rejection_is_client_certificate_rejected_and_ssl_error(
@@ -210,12 +212,28 @@ def test_rejection_is_client_certificate_rejected_and_ssl_error(
     assert isinstance(info.value.__cause__, ClientCertificateRejected)
 
 
+def test_session_resumes_through_wrap_bio(pair: Pair, ctx: CountingContext, server_ctx: Any):
+    """A ticket from one TLSObject (``.session``) resumes the next, OpenSSL agreeing."""
+    pair.handshake()
+    pair.server_says(b"x")  # the server's NewSessionTicket messages ride ahead of it
+    assert pair.client.read() == b"x"
+    session = pair.client.session
+    assert session is not None and not pair.client.session_reused
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    again = Pair.__new__(Pair)
+    again.c_in, again.c_out, again.s_in, again.s_out = c_in, c_out, s_in, s_out
+    again.client = ctx.wrap_bio(c_in, c_out, server_hostname="localhost", session=session)
+    again.server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    again.handshake()
+    assert again.client.session_reused and again.server.session_reused
+    assert again.client.client_identity.subject == pair.client.client_identity.subject
+
+
 def test_client_only_arguments(ctx: CountingContext) -> None:
     bio = ssl.MemoryBIO
     with pytest.raises(NotImplementedError, match="server_side"):
         ctx.wrap_bio(bio(), bio(), server_side=True)
-    with pytest.raises(NotImplementedError, match="session"):
-        ctx.wrap_bio(bio(), bio(), server_hostname="localhost", session=object())
+
     with pytest.raises(ValueError, match="server_hostname"):  # as ssl: a ValueError
         ctx.wrap_bio(bio(), bio())
 
@@ -241,3 +259,103 @@ def test_fuzzed_server_bytes_end_in_ssl_errors(ctx: CountingContext, noise: byte
             assert isinstance(exc, TLSError)
             return
     raise AssertionError("EOF must end the handshake with an error")
+
+
+def test_keylog_filename_matches_the_servers_own_key_log(
+    ctx: CountingContext, server_ctx: ssl.SSLContext, tmp_path: Any
+) -> None:
+    """Our NSS key log lines are the very secrets OpenSSL logs on the server side."""
+    ours, theirs = tmp_path / "client.keys", tmp_path / "server.keys"
+    ctx.keylog_filename = str(ours)
+    server_ctx.keylog_filename = str(theirs)
+    assert ctx.keylog_filename == str(ours) and oct(ours.stat().st_mode)[-3:] == "600"
+    pair = Pair(ctx, server_ctx)
+    pair.handshake()
+    lines = [line for line in ours.read_text().splitlines() if not line.startswith("#")]
+    labels = [line.split()[0] for line in lines]
+    assert labels == [
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+        "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0",
+        "SERVER_TRAFFIC_SECRET_0",
+    ]
+    assert set(lines) <= set(theirs.read_text().splitlines())
+    ctx.keylog_filename = None
+    Pair(ctx, server_ctx).handshake()
+    assert len(ours.read_text().splitlines()) == len(lines) + 1  # nothing more logged
+    with pytest.raises(OSError):
+        ctx.keylog_filename = str(tmp_path / "missing-dir" / "keys")
+
+
+def test_post_handshake_auth_answered_through_the_object(
+    ctx: CountingContext, server_pki: Any, root_ca: Any, tmp_path: Any, identity_a: Identity
+) -> None:
+    """An OpenSSL server asking only after the handshake (RFC 8446 4.6.2) gets identity A:
+    a tlsengine.SSLContext advertises post_handshake_auth from the start."""
+    from peers import write_cas
+
+    server_ctx = server_context(server_pki, write_cas(tmp_path / "a.pem", root_ca))
+    server_ctx.post_handshake_auth = True
+    pair = Pair(ctx, server_ctx)
+    pair.handshake()
+    assert pair.server.getpeercert() is None  # nothing asked yet
+    pair.server.verify_client_post_handshake()
+    pair.server_says(b"who are you?")  # the CertificateRequest goes out ahead of it
+    assert pair.client.read() == b"who are you?"  # ...and is answered while reading
+    pair.pump()
+    with pytest.raises(ssl.SSLWantReadError):
+        pair.server.read()  # the server takes in our Certificate, CertificateVerify, Finished
+    assert pair.server.getpeercert()["subject"] == ((("commonName", "drop-in client A"),),)
+    assert pair.client.client_identity.subject == identity_a.subject
+
+
+def test_selection_hook_and_trace_through_the_context(
+    identities: list[Identity],
+    identity_b: Identity,
+    server_pki: Any,
+    root_ca: Any,
+    other_root_ca: Any,
+    tmp_path: Any,
+) -> None:
+    """SSLContext's own arguments reach the handshake: the hook overrides load order."""
+    from peers import write_cas
+
+    import tlsengine
+
+    seen: list[Any] = []
+
+    def prefer_b(info: Any, verdicts: Any) -> Any:
+        seen.append(info)
+        return next(v.identity for v in verdicts if v.identity.alias == "client-b")
+
+    ctx = tlsengine.SSLContext(identities=identities, select_identity=prefer_b, trace=True)
+    ctx.load_verify_locations(cafile=server_pki.ca_file)
+    both = write_cas(tmp_path / "ab.pem", root_ca, other_root_ca)
+    pair = Pair(ctx, server_context(server_pki, both))
+    pair.handshake()
+    assert pair.client.client_identity.subject == identity_b.subject
+    assert pair.server.getpeercert()["subject"] == ((("commonName", "drop-in client B"),),)
+    assert seen and seen[0].version == "TLSv1.3"
+    assert any(entry.get("type") == "CertificateRequest" for entry in pair.client.transcript)
+
+
+def test_tls12_keylog_and_cipher_list_through_the_context(
+    ctx: CountingContext, server_ctx: ssl.SSLContext, tmp_path: Any
+) -> None:
+    """TLS 1.2 by maximum_version and set_ciphers: the suite is the one left offered, and
+    the key log's CLIENT_RANDOM line is OpenSSL's own."""
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305")
+    ours, theirs = tmp_path / "client.keys", tmp_path / "server.keys"
+    ctx.keylog_filename = str(ours)
+    server_ctx.keylog_filename = str(theirs)
+    pair = Pair(ctx, server_ctx)
+    pair.handshake()
+    assert pair.client.version() == pair.server.version() == "TLSv1.2"
+    assert pair.client.cipher()[0] == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+    assert pair.server.cipher()[0] == "ECDHE-ECDSA-CHACHA20-POLY1305"
+    lines = [line for line in ours.read_text().splitlines() if not line.startswith("#")]
+    assert [line.split()[0] for line in lines] == ["CLIENT_RANDOM"]
+    assert set(lines) <= set(theirs.read_text().splitlines())
+    pair.server_says(b"over TLS 1.2")
+    assert pair.client.read() == b"over TLS 1.2"

@@ -12,6 +12,7 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 
+from ..socket.context import ClientContext
 from ..socket.sslcontext import SSLContext
 
 __all__ = ["TLSEngineAdapter"]
@@ -21,15 +22,16 @@ class TLSEngineAdapter(HTTPAdapter):
     """``session.mount("https://", TLSEngineAdapter())``: HTTPS through tlsengine.
 
     Without ``context`` the adapter's `SSLContext` uses the process-wide identity store
-    and the system roots; pass ``context=tlsengine.SSLContext(...)`` for your own
-    identities, roots or ALPN. A request's ``verify=False`` or ``verify="ca.pem"`` (also
-    from ``REQUESTS_CA_BUNDLE``) gets a derived context (`SSLContext.derive`), so the given
-    one is never modified. requests' ``cert=`` is refused:
-    load identities into the context instead (it holds several and picks one per server).
+    and the system roots; pass ``context=tlsengine.SSLContext(...)`` (or a
+    `ClientContext`) for your own identities, roots or ALPN. A request's ``verify=False``
+    or ``verify="ca.pem"`` (also from ``REQUESTS_CA_BUNDLE``) gets a derived context
+    (`SSLContext.derive`), so the given one is never modified. requests' ``cert=`` is
+    refused: load identities into the context instead (it holds several and picks one per
+    server).
     """
 
-    def __init__(self, context: SSLContext | None = None, **kwargs: Any) -> None:
-        self.context = context if context is not None else SSLContext()
+    def __init__(self, context: SSLContext | ClientContext | None = None, **kwargs: Any) -> None:
+        self.context = SSLContext.from_client_context(SSLContext() if context is None else context)
         self._derived: dict[str | bool, SSLContext] = {}
         super().__init__(**kwargs)
 

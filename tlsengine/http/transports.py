@@ -13,6 +13,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from ..socket.context import ClientContext
 from ..socket.sslcontext import SSLContext
 from ..socket.tlssocket import TLSSocket
 
@@ -22,6 +23,15 @@ __all__ = ["HTTPTransport", "AsyncHTTPTransport", "http2_available"]
 def http2_available() -> bool:
     """True when the ``h2`` package is installed (httpx speaks HTTP/2 only with it)."""
     return importlib.util.find_spec("h2") is not None
+
+
+def _httpx_arguments(
+    context: SSLContext, http2: bool | None, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """httpx's transport arguments: our context as ``verify``, HTTP/2 when h2 is there."""
+    if "verify" in kwargs or "cert" in kwargs:
+        raise TypeError("pass trust and identities in context=, not verify=/cert=")
+    return {**kwargs, "verify": context, "http2": http2_available() if http2 is None else http2}
 
 
 class _Stream(httpcore.NetworkStream):
@@ -67,19 +77,20 @@ class _Backend(httpcore.SyncBackend):
 class HTTPTransport(httpx.HTTPTransport):
     """``httpx.Client(transport=HTTPTransport())``: HTTPS through tlsengine.
 
-    ``context`` defaults to ``tlsengine.SSLContext()`` (default identity store, system
-    roots). ``http2=None`` means: when ``h2`` is installed. Other arguments are httpx's.
+    ``context`` (a `SSLContext` or `ClientContext`) defaults to ``tlsengine.SSLContext()``
+    (default identity store, system roots). ``http2=None`` means: when ``h2`` is
+    installed. Other arguments are httpx's.
     """
 
     def __init__(
-        self, context: SSLContext | None = None, *, http2: bool | None = None, **kwargs: Any
+        self,
+        context: SSLContext | ClientContext | None = None,
+        *,
+        http2: bool | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.context = context if context is not None else SSLContext()
-        super().__init__(
-            verify=self.context,
-            http2=http2_available() if http2 is None else http2,
-            **kwargs,
-        )
+        self.context = SSLContext.from_client_context(SSLContext() if context is None else context)
+        super().__init__(**_httpx_arguments(self.context, http2, kwargs))
         # httpx builds its pool without a backend argument: hand it ours afterwards.
         self._pool._network_backend = _Backend()
 
@@ -89,11 +100,11 @@ class AsyncHTTPTransport(httpx.AsyncHTTPTransport):
     through ``wrap_bio``, so ALPN (and HTTP/2) need nothing more."""
 
     def __init__(
-        self, context: SSLContext | None = None, *, http2: bool | None = None, **kwargs: Any
+        self,
+        context: SSLContext | ClientContext | None = None,
+        *,
+        http2: bool | None = None,
+        **kwargs: Any,
     ) -> None:
-        self.context = context if context is not None else SSLContext()
-        super().__init__(
-            verify=self.context,
-            http2=http2_available() if http2 is None else http2,
-            **kwargs,
-        )
+        self.context = SSLContext.from_client_context(SSLContext() if context is None else context)
+        super().__init__(**_httpx_arguments(self.context, http2, kwargs))

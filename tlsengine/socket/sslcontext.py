@@ -21,6 +21,7 @@ import os
 import socket
 import ssl
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -43,7 +44,13 @@ from ..identity.sources import read_source
 from ..identity.store import IdentityStore
 from ..verify.chain import PROFILES, Profile
 from ..verify.roots import TrustRoots, combine, from_data, from_file, system_roots
-from .context import ClientContext, _check_alpn, _check_identities, normalize_hostname
+from .context import (
+    ClientContext,
+    _check_alpn,
+    _check_identities,
+    _peer_port,
+    normalize_hostname,
+)
 from .tlsobject import TLSObject, ssl_compatible
 from .tlssocket import TLSSocket, certificate_dict
 
@@ -64,16 +71,14 @@ _HONOURED_VERIFY_FLAGS = (
 )
 
 #: OpenSSL's names for the TLS 1.2 suites tlsengine can offer (ECDHE with an AEAD).
-_OPENSSL_TLS12_SUITES = frozenset(
-    {
-        "ECDHE-ECDSA-AES128-GCM-SHA256",
-        "ECDHE-RSA-AES128-GCM-SHA256",
-        "ECDHE-ECDSA-AES256-GCM-SHA384",
-        "ECDHE-RSA-AES256-GCM-SHA384",
-        "ECDHE-ECDSA-CHACHA20-POLY1305",
-        "ECDHE-RSA-CHACHA20-POLY1305",
-    }
-)
+_OPENSSL_TLS12_SUITES = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-RSA-AES128-GCM-SHA256": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384": "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-RSA-AES256-GCM-SHA384": "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305": "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "ECDHE-RSA-CHACHA20-POLY1305": "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+}
 
 _OLD_VERSIONS = frozenset(
     {
@@ -83,6 +88,32 @@ _OLD_VERSIONS = frozenset(
         ssl.TLSVersion.MINIMUM_SUPPORTED,
     }
 )
+
+
+class KeyLogWriter:
+    """Appends NSS key log lines (``LABEL <client_random> <secret>``, hex) for Wireshark.
+
+    This file holds every traffic secret of the connections it logs: anyone who reads it
+    can decrypt them. It exists only because the user set ``keylog_filename`` (or
+    ``SSLKEYLOGFILE`` for ``ssl.create_default_context``); it is created owner-only.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"KeyLogWriter({self.path!r})"
+
+    def __call__(self, label: str, client_random: bytes, secret: bytes) -> None:
+        line = f"{label} {client_random.hex()} {secret.hex()}\n".encode("ascii")
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
 
 
 def _reraise(exc: TLSEngineError) -> NoReturn:
@@ -133,7 +164,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
     Trust: ``load_verify_locations``/``load_default_certs`` as in ``ssl``; a context given
     no roots at all verifies against the system store (where ``ssl`` would fail every
-    handshake).
+    handshake). ``post_handshake_auth`` starts True (ssl's starts False).
     """
 
     def __new__(
@@ -163,12 +194,21 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         self._verify_profile: Profile = verify_profile
         self._trace = bool(trace)
         self._alpn: tuple[str, ...] = ()
+        self._suites12: tuple[str, ...] | None = None  # from set_ciphers; None: the defaults
         self._root_parts: list[TrustRoots] = []
         self._root_sources: set[tuple[str, float]] = set()  # files already loaded
         self._system_roots = False
         self._keylog: str | None = None
         self._engine: ClientContext | None = None
         self._engine_key: tuple[Any, ...] = ()
+        # One session cache for every ClientContext this context builds: urllib3 and
+        # friends touch settings (ALPN, verify_mode) per connection, and a rebuild must not
+        # forget the sessions. Its keys carry the verification settings and identities.
+        self._sessions: Any = None
+        if not self._server:
+            # Advertise post-handshake auth (DESIGN: whenever identities are loaded, and the
+            # core offers it only then): ssl's default off would strand servers that ask later.
+            self.post_handshake_auth = True
 
     # ------------------------------------------------------------------ wrapping
 
@@ -187,7 +227,9 @@ class SSLContext(_STDLIB_SSLCONTEXT):
                 sock, server_side, do_handshake_on_connect, suppress_ragged_eofs,
                 server_hostname, session,
             )  # fmt: skip
-        factory, name, verified = self._connection_factory(server_side, server_hostname, session)
+        factory, name, verified = self._connection_factory(
+            server_side, server_hostname, session, _peer_port(sock)
+        )
         tls = _SSLSocket(
             sock,
             factory,
@@ -220,6 +262,42 @@ class SSLContext(_STDLIB_SSLCONTEXT):
             incoming, outgoing, factory, server_hostname=name, context=self, verified=verified
         )
 
+    @classmethod
+    def from_client_context(cls, client_context: ClientContext | SSLContext) -> SSLContext:
+        """An `SSLContext` that connects exactly as ``client_context`` does (same
+        identities, hook, roots, versions, ALPN, and the same session cache) for libraries
+        that want an ``ssl.SSLContext``."""
+        if isinstance(client_context, SSLContext):
+            return client_context
+        if not isinstance(client_context, ClientContext):
+            raise TypeError(
+                f"expected a tlsengine.ClientContext, not {type(client_context).__name__}"
+            )
+        cc = client_context
+        ctx = cls(
+            identities=cc.identities,
+            select_identity=cc.select_identity,
+            verify_profile=cc.verify_profile,
+            trace=cc.trace,
+        )
+        if not cc.verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        else:
+            ctx.check_hostname = cc.check_hostname
+        tls = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
+        ctx.minimum_version = tls[cc.minimum_version]
+        ctx.maximum_version = tls[cc.maximum_version]
+        ctx.post_handshake_auth = cc.post_handshake_auth
+        ctx._alpn = cc.alpn_protocols
+        if cc._roots is not None:
+            ctx._root_parts = [cc._roots]
+        # the given context itself serves while these settings hold, and its session
+        # cache outlives any rebuild
+        ctx._engine, ctx._engine_key = cc, ctx._settings_key()
+        ctx._sessions = cc.sessions
+        return ctx
+
     def derive(self, *, verify: bool | str | os.PathLike[str] = True) -> SSLContext:
         """A new context with these identities, roots and settings, for one request's
         ``verify=``: False turns verification off; a path adds that CA file or directory
@@ -238,10 +316,12 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         derived.maximum_version = self.maximum_version
         derived.post_handshake_auth = self.post_handshake_auth
         derived._alpn = self._alpn
+        derived._suites12 = self._suites12
         derived._keylog = self._keylog
         derived._root_parts = list(self._root_parts)
         derived._root_sources = set(self._root_sources)
         derived._system_roots = self._system_roots
+        derived._sessions = self._sessions  # keyed by verification settings: safe to share
         if verify is False:
             derived.check_hostname = False
             derived.verify_mode = ssl.CERT_NONE
@@ -357,16 +437,22 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
     def set_ciphers(self, cipherlist: str, /) -> None:
         """Parsed by ``ssl`` (so ``get_ciphers()`` agrees); like ``ssl``, it governs TLS 1.2
-        only. A list that leaves none of tlsengine's ECDHE+AEAD suites is refused."""
+        only: the TLS 1.2 suites offered become those it keeps, in its order. A list that
+        leaves none of tlsengine's ECDHE+AEAD suites is refused."""
         super().set_ciphers(cipherlist)
         if self._server:
             return
-        names = {c["name"] for c in self.get_ciphers()}
-        if not names & _OPENSSL_TLS12_SUITES:
+        ours = tuple(
+            _OPENSSL_TLS12_SUITES[c["name"]]
+            for c in self.get_ciphers()
+            if c["name"] in _OPENSSL_TLS12_SUITES
+        )
+        if not ours:
             raise NotImplementedError(
                 f"set_ciphers({cipherlist!r}) leaves none of the TLS 1.2 suites tlsengine "
-                f"offers ({', '.join(sorted(_OPENSSL_TLS12_SUITES))})"
+                f"offers ({', '.join(_OPENSSL_TLS12_SUITES)})"
             )
+        self._suites12 = ours
 
     # ssl's own setters break once injected (see _set_stdlib): each one is replaced.
 
@@ -444,6 +530,7 @@ class SSLContext(_STDLIB_SSLCONTEXT):
 
     @property  # type: ignore[override]
     def keylog_filename(self) -> str | None:
+        """NSS key log file for Wireshark: SECRET, it decrypts every logged connection."""
         if self._server:
             return super().keylog_filename
         return self._keylog
@@ -453,8 +540,18 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         if self._server:
             _set_stdlib(self, "keylog_filename", value)
             return
-        self._keylog = None if value is None else os.fsdecode(value)
-        self._engine = None
+        if value is None:
+            self._keylog = None
+            return
+        path = os.fsdecode(value)
+        # as ssl does: the file is opened now, so a bad path fails here, not mid-handshake
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            if os.fstat(fd).st_size == 0:
+                os.write(fd, b"# TLS secrets log file, generated by tlsengine\n")
+        finally:
+            os.close(fd)
+        self._keylog = path
 
     @property
     def sni_callback(self) -> Any:
@@ -493,13 +590,21 @@ class SSLContext(_STDLIB_SSLCONTEXT):
     # ------------------------------------------------------------------ internals
 
     def _connection_factory(
-        self, server_side: bool, server_hostname: str | bytes | None, session: Any
+        self,
+        server_side: bool,
+        server_hostname: str | bytes | None,
+        session: Any,
+        port: int | None = None,
     ) -> tuple[Callable[[], Any], str | None, bool]:
-        """What both wraps need: a fresh-connection factory, the host name, verified?"""
+        """What both wraps need: a fresh-connection factory, the host name, verified?
+
+        ``session`` is a previous connection's ``.session`` to offer (as ``ssl``'s);
+        ``port`` keys the context's session cache (None for BIOs, which have no peer).
+        """
         if server_side:
             self._unsupported("server_side=True", "it is a TLS client (use PROTOCOL_TLS_SERVER)")
-        if session is not None:
-            self._unsupported("session=", "tlsengine resumes sessions by itself")
+        if isinstance(session, ssl.SSLSession):
+            raise TypeError("session must come from a tlsengine connection's .session")
         try:
             engine = self._client_context()
             name = normalize_hostname(server_hostname)
@@ -507,30 +612,22 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         except TLSEngineError as exc:
             _reraise(exc)
 
+        keylog = None if self._keylog is None else KeyLogWriter(self._keylog)
+
         def factory() -> Any:
-            return engine._connection(name, verifier)
+            conn = engine._connection(name, verifier, port=port, session=session)
+            conn.config.keylog = keylog
+            return conn
 
         return factory, name, engine.verify
 
     def _client_context(self) -> ClientContext:
         """The `ClientContext` for the settings now in force, reused while they hold."""
-        versions = self._versions()
-        key = (
-            self.verify_mode,
-            self.check_hostname,
-            versions,
-            self._alpn,
-            bool(self.post_handshake_auth),
-            self._identities,
-            self._select_identity,
-            self._verify_profile,
-            self._trace,
-        )
+        key = self._settings_key()
         engine = self._engine
         if engine is not None and key == self._engine_key:
             return engine
-        if self._keylog is not None:
-            self._unsupported("keylog_filename", "not available in this version")
+        versions = key[2]
         verify = self.verify_mode != ssl.CERT_NONE
         engine = ClientContext(
             identities=self._identities,
@@ -543,12 +640,31 @@ class SSLContext(_STDLIB_SSLCONTEXT):
             post_handshake_auth=bool(self.post_handshake_auth),
             trace=self._trace,
             verify_profile=self._verify_profile,
+            cipher_suites=self._suites12,
         )
         if verify and self._root_parts:
             parts = [*self._root_parts, system_roots()] if self._system_roots else self._root_parts
             engine._roots = parts[0] if len(parts) == 1 else combine(parts)
+        if self._sessions is None:
+            self._sessions = engine.sessions
+        engine.sessions = self._sessions
         self._engine, self._engine_key = engine, key
         return engine
+
+    def _settings_key(self) -> tuple[Any, ...]:
+        """Everything a `ClientContext` is built from; a change means a rebuild."""
+        return (
+            self.verify_mode,
+            self.check_hostname,
+            self._versions(),
+            self._alpn,
+            self._suites12,
+            bool(self.post_handshake_auth),
+            self._identities,
+            self._select_identity,
+            self._verify_profile,
+            self._trace,
+        )
 
     def _versions(self) -> tuple[str, str]:
         """(minimum, maximum) as tlsengine names; versions below TLS 1.2 are never used."""

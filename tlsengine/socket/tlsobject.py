@@ -19,8 +19,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from cryptography import x509
-
 from ..errors import (
     CertificateVerificationError,
     HandshakeError,
@@ -28,9 +26,9 @@ from ..errors import (
     TLSError,
 )
 from ..protocol.events import ConnectionClosed, DataReceived
-from .tlssocket import _cipher_bits, certificate_dict
+from .facts import PeerFacts
 
-__all__ = ["TLSObject", "PeerFacts", "ssl_compatible"]
+__all__ = ["TLSObject", "ssl_compatible"]
 
 _compat_classes: dict[tuple[type[BaseException], type[ssl.SSLError]], type[BaseException]] = {}
 
@@ -78,110 +76,6 @@ def _ragged_eof() -> ssl.SSLEOFError:
     return ssl.SSLEOFError(ssl.SSL_ERROR_EOF, "EOF occurred in violation of protocol")
 
 
-class PeerFacts:
-    """What ``ssl`` sockets and objects report about the peer, read from ``self._conn``.
-
-    Shared by `TLSObject` and the socket shells: ``_conn`` is the `ClientConnection` (None
-    before the handshake starts), ``_verified`` whether the chain was checked, and
-    ``_failure`` the handshake's error, if any.
-    """
-
-    _conn: Any
-    _verified: bool
-    _failure: BaseException | None
-
-    def _complete(self) -> bool:
-        return self._conn is not None and bool(self._conn.handshake_complete)
-
-    def version(self) -> str | None:
-        """ "TLSv1.3" / "TLSv1.2" once the handshake is done, else None (as ssl)."""
-        return self._conn.version if self._complete() else None
-
-    def cipher(self) -> tuple[str, str, int] | None:
-        """(IANA suite name, protocol version, secret bits), as ``ssl``'s ``cipher()``."""
-        if not self._complete():
-            return None
-        name = self._conn.cipher
-        return name, self._conn.version, _cipher_bits(name)
-
-    def shared_ciphers(self) -> list[tuple[str, str, int]] | None:
-        """The suites both sides support; a client only knows the one the server chose."""
-        current = self.cipher()
-        return None if current is None else [current]
-
-    def compression(self) -> None:
-        return None
-
-    def selected_alpn_protocol(self) -> str | None:
-        return self._conn.alpn_protocol if self._complete() else None
-
-    def selected_npn_protocol(self) -> None:
-        return None  # NPN is obsolete; never offered
-
-    def get_channel_binding(self, cb_type: str = "tls-unique") -> None:
-        """None: 'tls-unique' does not exist in TLS 1.3 (RFC 8446 section C.5)."""
-        if cb_type != "tls-unique":
-            raise ValueError(f"{cb_type!r} channel binding type not implemented")
-        return None
-
-    def getpeercert(self, binary_form: bool = False) -> dict[str, Any] | bytes | None:
-        """The server's leaf: DER with ``binary_form``, else ssl's dict ({} if unverified).
-
-        Only after a completed handshake, as ``ssl``: a certificate that failed
-        verification is never reported (`get_unverified_chain` shows what was sent).
-        """
-        if not self._complete():
-            if self._failure is not None:
-                raise TLSError(
-                    f"the handshake failed ({self._failure}); no verified peer certificate "
-                    "(get_unverified_chain() shows what the server sent)"
-                )
-            raise ValueError("handshake not done yet")
-        certs = self.get_unverified_chain()
-        if not certs:
-            return None
-        if binary_form:
-            return certs[0]
-        if not self._verified:
-            return {}
-        return certificate_dict(x509.load_der_x509_certificate(certs[0]))
-
-    def get_verified_chain(self) -> list[bytes]:
-        """The server's chain (DER, leaf first) once it verified, else []."""
-        if not (self._complete() and self._verified):
-            return []
-        return self.get_unverified_chain()
-
-    def get_unverified_chain(self) -> list[bytes]:
-        """The chain the server sent (DER, leaf first), verified or not; for diagnosis."""
-        return [bytes(c) for c in (getattr(self._conn, "peer_certificates", None) or [])]
-
-    @property
-    def client_identity(self) -> Any:
-        """The `Identity` we sent, or None (none asked for, or nothing fitted)."""
-        return getattr(self._conn, "client_identity", None)
-
-    @property
-    def certificate_request(self) -> Any:
-        """The server's `CertificateRequestInfo`, or None if it never asked."""
-        return getattr(self._conn, "certificate_request", None)
-
-    @property
-    def selection(self) -> Any:
-        """The `Selection` (verdict per candidate) from the last CertificateRequest."""
-        return getattr(self._conn, "selection", None)
-
-    @property
-    def transcript(self) -> list[dict[str, Any]]:
-        """Every decoded handshake message and the selection verdicts (``trace=True``)."""
-        return list(getattr(self._conn, "transcript", None) or [])
-
-    @property
-    def connection(self) -> Any:
-        """The underlying sans-IO `ClientConnection` (None before the handshake starts)."""
-        return self._conn
-
-
 class TLSObject(PeerFacts):
     """A TLS client over two ``ssl.MemoryBIO``s, raising what ``ssl.SSLObject`` raises.
 
@@ -192,10 +86,6 @@ class TLSObject(PeerFacts):
 
     Built by `tlsengine.SSLContext.wrap_bio`. Not thread-safe, like ``ssl.SSLObject``.
     """
-
-    server_side = False
-    session = None
-    session_reused = False
 
     def __init__(
         self,
@@ -302,11 +192,12 @@ class TLSObject(PeerFacts):
         conn = self._conn
         if conn is None or not conn.handshake_complete:
             raise ssl_compatible(TLSError("cannot unwrap before the handshake completed"))
+        self._check_usable()  # after a failure there is no orderly close to wait for
         if not self._close_sent:
             self._close_sent = True
             self._guard(conn.send_close_notify)
             self._flush()
-        if not self._peer_closed and self._failure is None:
+        if not self._peer_closed:
             self._pump()
         if self._peer_closed:
             return None
