@@ -18,6 +18,8 @@ __all__ = [
     "HTTPStatusError",
     "InvalidJSON",
     "ResponseTooLarge",
+    "InvalidStateError",
+    "Aborted",
 ]
 
 
@@ -59,3 +61,12 @@ class InvalidJSON(RequestError, ValueError):
 
 class ResponseTooLarge(RequestError):
     """The body is larger than the limit the caller set."""
+
+
+class InvalidStateError(RequestError):
+    """An `HttpRequest` method called in a state that does not allow it (as XHR's
+    InvalidStateError): ``set_request_header`` before ``open`` or after ``send``, ..."""
+
+
+class Aborted(RequestError):
+    """The request was aborted by ``HttpRequest.abort()``."""
