@@ -72,6 +72,7 @@ class TLSInfo:
     client_identity: Any  # Identity | None: what was sent
     certificate_request: Any  # CertificateRequestInfo | None
     selection: Any  # Selection | None
+    transcript: tuple[Any, ...] = ()  # handshake messages, with trace=True
 
 
 class Response:
@@ -514,6 +515,7 @@ def _tls_info(sock: Any) -> TLSInfo | None:
         client_identity=sock.client_identity,
         certificate_request=sock.certificate_request,
         selection=sock.selection,
+        transcript=tuple(getattr(sock, "transcript", None) or ()),
     )
 
 
@@ -561,6 +563,10 @@ def translate(exc: BaseException, url: str) -> BaseException:
         return InvalidURL(f"{url!r} is not a valid URL ({exc})", url=url)
     if isinstance(exc, ProxyError):
         return ConnectError(f"{url}: the proxy failed ({_reason(exc)})", url=url)
+    if isinstance(exc, NewConnectionError):
+        conn = getattr(exc, "conn", None)
+        where = f"{conn.host}:{conn.port}" if conn is not None else url
+        return ConnectError(f"cannot connect to {where}: {_reason(exc)}", url=url)
     if isinstance(exc, NewConnectionError | ProtocolError | EmptyPoolError | OSError):
         return ConnectError(f"{url}: {_reason(exc)}", url=url)
     if isinstance(exc, DecodeError):
