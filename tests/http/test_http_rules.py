@@ -70,6 +70,18 @@ def test_body_shorter_than_its_length_is_incomplete(scripted, session: http.Sess
     assert result["errcode"] == ErrorCode.TRUNCATED
 
 
+@pytest.mark.parametrize(
+    "cut",
+    [b"5\r\nhello\r\n", b"50\r\nhello", b"5\r\nhel"],
+    ids=["before-last-chunk", "inside-a-chunk", "inside-a-small-chunk"],
+)
+def test_chunked_body_cut_short_is_incomplete(scripted, session: http.Session, cut) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    server = scripted(lambda ex: head + cut, after_answer="cut")
+    with pytest.raises(http.IncompleteBody):
+        session.get(server.url())
+
+
 def _fail_first(exchange: Exchange) -> bytes | None:
     """Drop connection 0 after reading its request; answer on any later connection."""
     if exchange.connection == 0:

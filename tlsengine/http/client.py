@@ -555,7 +555,7 @@ def translate(exc: BaseException, url: str) -> BaseException:
         return TLSTimeout(f"{url}: timed out ({_reason(exc)})")
     if isinstance(exc, ProtocolError) and _incomplete(exc):
         return IncompleteBody(
-            f"{url}: the connection closed before the whole body arrived ({_reason(exc)}); "
+            f"{url}: the connection closed before the whole body arrived; "
             "the response is truncated",
             url=url,
         )
