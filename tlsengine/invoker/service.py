@@ -222,13 +222,13 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def _shutdown() -> None:
-    """At exit: calls not started are cancelled, running ones finish (bounded by their
-    timeouts); no thread is left behind."""
+    """At exit, if the pool is still up: wait for the calls already submitted (each
+    bounded by its timeout), so no callback is lost and no thread is left behind."""
     global _executor
     with _executor_lock:
         executor, _executor = _executor, None
     if executor is not None:
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=True)
 
 
 def invoke_service_async(
