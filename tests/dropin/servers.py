@@ -134,3 +134,47 @@ class Echo:
         text = body.decode() if isinstance(body, bytes) else body
         fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
         return cls(fields.get("subject", ""), fields)
+
+
+class ConnectProxy(ThreadedServer):
+    """An HTTP CONNECT proxy: relays bytes, so TLS runs end to end through it. With
+    ``tls`` the proxy itself speaks TLS (an HTTPS proxy: TLS inside TLS for the client)."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__("127.0.0.1", 10.0)
+        self.tls = tls
+        self.tunnels: list[str] = []
+
+    def _serve(self, sock: Any, peer: tuple[str, int]) -> None:
+        import select
+        import socket as socket_module
+
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True)
+            self._live.add(sock)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = sock.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        target = request.split(b" ")[1].decode()
+        self.tunnels.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream = socket_module.create_connection((host, int(port)), timeout=10)
+        sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        try:
+            while True:
+                if getattr(sock, "pending", lambda: 0)():  # TLS bytes already decrypted
+                    readable = [sock]
+                else:
+                    readable, _, _ = select.select([sock, upstream], [], [], 10)
+                if not readable:
+                    return
+                for end in readable:
+                    data = end.recv(65536)
+                    if not data:
+                        return
+                    (upstream if end is sock else sock).sendall(data)
+        finally:
+            upstream.close()

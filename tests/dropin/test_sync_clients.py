@@ -238,3 +238,37 @@ def test_tls12_rejection_comes_in_the_handshake(ctx: CountingContext, rejecting_
             pool.request("GET", f"https://127.0.0.1:{rejecting_server.port}/", timeout=10)
     ours = find_in_chain(info.value, ClientCertificateRejected)
     assert ours is not None and ours.selection is not None  # type: ignore[attr-defined]
+
+
+def test_requests_through_a_connect_proxy(ctx: CountingContext, targets: list[Target]) -> None:
+    """Proxies stay requests' business: our TLS runs inside urllib3's CONNECT tunnel."""
+    from .servers import ConnectProxy
+
+    with ConnectProxy() as proxy, requests.Session() as session:
+        session.mount("https://", TLSEngineAdapter(ctx))
+        proxies = {"https": f"http://127.0.0.1:{proxy.port}"}
+        for target in targets:
+            for _ in range(3):
+                response = session.get(target.url, proxies=proxies, timeout=10)
+                assert Echo.parse(response.text).subject == target.subject
+        assert proxy.tunnels == [f"{t.host}:{t.port}" for t in targets]  # one tunnel each
+    assert_one_handshake_each(ctx, targets)
+
+
+def test_urllib3_tls_in_tls_through_an_https_proxy(
+    ctx: CountingContext, targets: list[Target], server_pki: Any
+) -> None:
+    """An HTTPS proxy: urllib3 runs the target's TLS over the proxy's TLS through
+    ``wrap_bio`` (its SSLTransport), so TLSObject carries TLS inside our own TLSSocket."""
+    from .servers import ConnectProxy
+
+    proxy_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    proxy_tls.load_cert_chain(server_pki.cert_file, server_pki.key_file)
+    with ConnectProxy(proxy_tls) as proxy:
+        url = f"https://localhost:{proxy.port}"
+        with urllib3.ProxyManager(url, proxy_ssl_context=ctx, ssl_context=ctx) as pool:
+            for target in targets:
+                for _ in range(3):
+                    response = pool.request("GET", target.url, timeout=10)
+                    assert Echo.parse(response.data).subject == target.subject
+    assert ctx.wraps == 2 * len(targets)  # per target: the proxy's TLS and the tunnelled one

@@ -3,7 +3,8 @@
 
 from .aio import TLSStreamWriter, open_connection
 from .context import ClientContext
-from .sslcontext import SSLContext, extract_from_ssl, inject_into_ssl
+from .inject import extract_from_ssl, inject_into_ssl
+from .sslcontext import SSLContext
 from .tlsobject import TLSObject
 from .tlssocket import TLSSocket, certificate_dict
 

@@ -20,27 +20,19 @@ import _ssl
 import os
 import socket
 import ssl
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from ..errors import (
     CertificateVerificationError,
-    IdentityError,
-    IdentityMismatchError,
-    PKCS12FormatError,
-    PKCS12PasswordError,
     TLSEngineError,
     TLSError,
 )
-from ..identity.model import Identity, private_key_of, public_key_der
-from ..identity.pkcs12 import load_pkcs12
-from ..identity.sources import read_source
+from ..identity.files import identities_from_files
 from ..identity.store import IdentityStore
 from ..verify.chain import PROFILES, Profile
 from ..verify.roots import TrustRoots, combine, from_data, from_file, system_roots
@@ -54,7 +46,7 @@ from .context import (
 from .tlsobject import TLSObject, ssl_compatible
 from .tlssocket import TLSSocket, certificate_dict
 
-__all__ = ["SSLContext", "inject_into_ssl", "extract_from_ssl", "identities_from_files"]
+__all__ = ["SSLContext", "KeyLogWriter"]
 
 #: ``ssl.SSLContext`` as it was when tlsengine was imported (before any injection), and
 #: the C type under it, whose descriptors hold OpenSSL's settings.
@@ -785,112 +777,3 @@ def _der_size(raw: bytes) -> int:
     if not 0 < count <= 4 or len(raw) < 2 + count:
         return len(raw)
     return 2 + count + int.from_bytes(raw[2 : 2 + count], "big")
-
-
-# --------------------------------------------------------------------------- identities
-
-
-def identities_from_files(
-    certfile: str | bytes | os.PathLike[Any],
-    keyfile: str | bytes | os.PathLike[Any] | None = None,
-    password: Any = None,
-) -> list[Identity]:
-    """What ``load_cert_chain`` loads: a PEM chain with its key, or every PKCS#12 identity.
-
-    ``password`` is str, bytes, or a callable returning one (as ``ssl`` allows).
-    """
-    secret = _password(password)
-    data = read_source(Path(os.fsdecode(certfile)))
-    if b"-----BEGIN" not in data:
-        if keyfile is not None:
-            raise IdentityError(
-                f"{os.fsdecode(certfile)!r} is not PEM, so it was read as PKCS#12, which "
-                "carries its own key: drop keyfile="
-            )
-        return load_pkcs12(data, secret)
-    try:
-        chain = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
-        raise PKCS12FormatError(
-            f"no PEM certificate could be read from {os.fsdecode(certfile)!r}: {exc}"
-        ) from exc
-    key_source = certfile if keyfile is None else keyfile
-    key_data = data if keyfile is None else read_source(Path(os.fsdecode(keyfile)))
-    key = _pem_private_key(key_data, secret, os.fsdecode(key_source))
-    leaf = chain[0]
-    if public_key_der(key) != public_key_der(leaf.public_key()):
-        raise IdentityMismatchError(
-            f"the private key in {os.fsdecode(key_source)!r} does not belong to the first "
-            f"certificate of {os.fsdecode(certfile)!r} ({leaf.subject.rfc4514_string()})"
-        )
-    return [Identity.create(leaf, key, chain)]
-
-
-def _password(password: Any) -> str | bytes | None:
-    if callable(password):
-        password = password()
-    if password is None or isinstance(password, str | bytes):
-        return password
-    if isinstance(password, bytearray):
-        return bytes(password)
-    raise TypeError("password should be a string, bytes or a callable returning one")
-
-
-def _pem_private_key(data: bytes, password: str | bytes | None, where: str) -> Any:
-    secret = password.encode() if isinstance(password, str) else password
-    try:
-        key = serialization.load_pem_private_key(data, secret)
-    except TypeError as exc:  # missing or needless password, per cryptography's message
-        raise PKCS12PasswordError(f"the private key in {where!r}: {exc}") from exc
-    except ValueError as exc:
-        if b"ENCRYPTED" in data:
-            raise PKCS12PasswordError(
-                f"the private key in {where!r} did not decrypt: wrong password?"
-            ) from exc
-        raise PKCS12FormatError(f"no usable PEM private key in {where!r}: {exc}") from exc
-    except Exception as exc:  # UnsupportedAlgorithm and friends
-        raise IdentityError(f"the private key in {where!r} cannot be used: {exc}") from exc
-    return private_key_of(key)
-
-
-# --------------------------------------------------------------------------- injection
-
-#: (module name, attribute) pairs that hold the ``SSLContext`` class a library builds its
-#: default contexts from; patched by `inject_into_ssl` when the module is loaded.
-_PATCH_SITES = (
-    ("ssl", "SSLContext"),
-    ("urllib3.util.ssl_", "SSLContext"),
-    ("urllib3.util", "SSLContext"),
-    ("pip._vendor.urllib3.util.ssl_", "SSLContext"),
-    ("pip._vendor.urllib3.util", "SSLContext"),
-)
-_saved: dict[tuple[str, str], Any] = {}
-
-
-def inject_into_ssl() -> None:
-    """Make ``ssl.SSLContext`` tlsengine's for the whole process (undo: `extract_from_ssl`).
-
-    Code that builds its own context (``requests.get``, ``urllib.request.urlopen``,
-    ``ssl.create_default_context()``, urllib3) then runs tlsengine's handshake with the
-    default identity store. Call it early: a library that made its contexts at import
-    time keeps those. Server contexts (``PROTOCOL_TLS_SERVER``) still use OpenSSL.
-    """
-    for module_name, attr in _PATCH_SITES:
-        module = sys.modules.get(module_name)
-        if module is None or not hasattr(module, attr):
-            continue
-        current = getattr(module, attr)
-        if current is SSLContext:
-            continue
-        _saved.setdefault((module_name, attr), current)
-        setattr(module, attr, SSLContext)
-
-
-def extract_from_ssl() -> None:
-    """Undo `inject_into_ssl`: every name that holds our class gets the original back
-    (also in modules imported after the injection, which copied ours from ``ssl``)."""
-    for module_name, attr in _PATCH_SITES:
-        module = sys.modules.get(module_name)
-        original = _saved.pop((module_name, attr), _STDLIB_SSLCONTEXT)
-        if module is not None and getattr(module, attr, None) is SSLContext:
-            setattr(module, attr, original)

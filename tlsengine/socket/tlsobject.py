@@ -27,6 +27,7 @@ from ..errors import (
 )
 from ..protocol.events import ConnectionClosed, DataReceived
 from .facts import PeerFacts
+from .plaintext import PlaintextBuffer
 
 __all__ = ["TLSObject", "ssl_compatible"]
 
@@ -76,7 +77,7 @@ def _ragged_eof() -> ssl.SSLEOFError:
     return ssl.SSLEOFError(ssl.SSL_ERROR_EOF, "EOF occurred in violation of protocol")
 
 
-class TLSObject(PeerFacts):
+class TLSObject(PeerFacts, PlaintextBuffer):
     """A TLS client over two ``ssl.MemoryBIO``s, raising what ``ssl.SSLObject`` raises.
 
     - ``SSLWantReadError``: feed more bytes into ``incoming`` (after sending ``outgoing``).
@@ -232,28 +233,6 @@ class TLSObject(PeerFacts):
             elif isinstance(event, ConnectionClosed):
                 self._peer_closed = True
 
-    def _take(self, n: int) -> bytes:
-        chunks = self._chunks
-        first = chunks[0]
-        if len(first) >= n:  # the common case: one record covers the request
-            if len(first) == n:
-                chunks.popleft()
-            else:
-                chunks[0] = first[n:]
-            self._buffered -= n
-            return bytes(first[:n])
-        parts = []
-        got = 0
-        while chunks and got < n:
-            chunk = chunks.popleft()
-            if got + len(chunk) > n:
-                chunks.appendleft(chunk[n - got :])
-                chunk = chunk[: n - got]
-            parts.append(chunk)
-            got += len(chunk)
-        self._buffered -= got
-        return b"".join(parts)
-
     def _flush(self) -> None:
         out = self._conn.data_to_send()
         if out:
@@ -266,8 +245,10 @@ class TLSObject(PeerFacts):
             pass
 
     def _check_usable(self) -> None:
+        """Raise the connection's fatal error again, the same object: a rejection reads as
+        `ClientCertificateRejected` on every later call, as on the one that met it."""
         if self._failure is not None:
-            raise ssl_compatible(TLSError(f"the connection already failed: {self._failure}"))
+            raise self._failure
 
     def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -281,8 +262,8 @@ class TLSObject(PeerFacts):
     ) -> NoReturn:
         if not isinstance(exc, Exception):
             raise exc  # KeyboardInterrupt and friends pass untouched
-        self._failure = exc
         compat = ssl_compatible(exc, base)
-        if compat is exc:
-            raise exc
-        raise compat from exc
+        if compat is not exc:
+            compat.__cause__ = exc
+        self._failure = compat
+        raise compat

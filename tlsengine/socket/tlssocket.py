@@ -24,6 +24,7 @@ from ..protocol.events import (
 )
 from ..protocol.tls13 import MAX_SESSION_TICKETS
 from .facts import PeerFacts, certificate_dict
+from .plaintext import PlaintextBuffer
 
 #: Bytes asked of the kernel per recv: big reads keep the per-record overhead low.
 RECV_SIZE = 256 * 1024
@@ -66,7 +67,7 @@ class _TextStream(io.TextIOWrapper):
         return self._open_mode
 
 
-class TLSSocket(PeerFacts):
+class TLSSocket(PeerFacts, PlaintextBuffer):
     """A TLS client connection over a connected stream socket (blocking, with timeouts).
 
     Besides the ``ssl.SSLSocket`` surface it exposes what mTLS users need to see:
@@ -202,34 +203,6 @@ class TLSSocket(PeerFacts):
             if deadline is not None:
                 self._sock.settimeout(timeout)
         return True
-
-    def _take(self, n: int) -> bytes:
-        first = self._chunks[0]
-        if len(first) >= n:  # the common case: one record covers the request
-            if len(first) == n:
-                self._chunks.popleft()
-            else:
-                self._chunks[0] = first[n:]
-            self._buffered -= n
-            return bytes(first[:n])
-        return b"".join(self._pop(n))
-
-    def _pop(self, n: int) -> list[memoryview]:
-        """Up to ``n`` buffered bytes, as views in order, removed from the buffer."""
-        chunks = self._chunks
-        parts: list[memoryview] = []
-        got = 0
-        while chunks and got < n:
-            chunk = chunks[0]
-            take = min(len(chunk), n - got)
-            parts.append(chunk[:take])
-            got += take
-            if take == len(chunk):
-                chunks.popleft()
-            else:
-                chunks[0] = chunk[take:]
-        self._buffered -= got
-        return parts
 
     # ------------------------------------------------------------------ writing
 
