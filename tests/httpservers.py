@@ -3,7 +3,7 @@
 - `TwoHostNginx`: one nginx, two virtual hosts (two ports) that trust different client CAs
   (``ssl_verify_client on``). Every answer names the client (``$ssl_client_s_dn``) and the
   nginx connection serial (``$connection``), so a test counts handshakes: a reused
-  keep-alive connection keeps its serial.
+  keep-alive connection keeps its serial; ``reused`` is ``r`` for a resumed TLS session.
 - `ScriptedHTTPS`: the stdlib ``ssl`` server in a thread whose answers a test writes as
   raw bytes (truncated bodies, dropped connections, Brotli, slow answers).
 - `ConnectProxy`: a minimal HTTP CONNECT proxy that counts the tunnels it opened.
@@ -58,7 +58,10 @@ class TwoHostNginx(ProcessPeer):
         return f"https://localhost:{port}{path}"
 
     def _server(self, port: int, other: int, cas: Path) -> str:
-        text = "subject=$ssl_client_s_dn\\nverify=$ssl_client_verify\\nconn=$connection\\n"
+        text = (
+            "subject=$ssl_client_s_dn\\nverify=$ssl_client_verify\\nconn=$connection\\n"
+            "reused=$ssl_session_reused\\n"
+        )
         doc = (
             '{\\"subject\\": \\"$ssl_client_s_dn\\", \\"conn\\": \\"$connection\\", '
             '\\"method\\": \\"$request_method\\", \\"args\\": \\"$args\\"}'
@@ -75,6 +78,7 @@ class TwoHostNginx(ProcessPeer):
     ssl_verify_depth 4;
     keepalive_requests 1000;
     gzip on; gzip_types text/plain application/json; gzip_min_length 0;
+    ssl_session_cache shared:{self.name}{port}:1m;
     location = / {{ default_type text/plain; return 200 "{text}"; }}
     location = /json {{ default_type application/json; return 200 "{doc}"; }}
     location = /fail {{ default_type application/json; return 500 '{{"error": "boom"}}'; }}

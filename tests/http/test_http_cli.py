@@ -133,3 +133,36 @@ def test_https_proxy_is_honoured(echo: ScriptedHTTPS, http_pki: ServerPKI) -> No
         proxy.stop()
     assert done.returncode == 0, done.stderr
     assert proxy.tunnels == [f"localhost:{echo.port}"]
+
+
+def test_output_file_shows_a_progress_bar_on_a_terminal(
+    nginx2: TwoHostNginx, p12: Path, http_pki: ServerPKI, tmp_path: Path
+) -> None:
+    import pty
+
+    data = os.urandom(300_000)  # incompressible: Content-Length is known, so a percentage
+    (nginx2.static / "bar.bin").write_bytes(data)
+    out = tmp_path / "bar.bin"
+    master, slave = pty.openpty()
+    try:
+        clean = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        done = subprocess.run(
+            [sys.executable, "-m", "tlsengine", "get", nginx2.url("a", "/static/bar.bin"),
+             *ids(p12, http_pki), "-o", str(out), "-H", "Accept-Encoding: identity"],
+            stdout=subprocess.PIPE, stderr=slave, timeout=60, env={**clean, "P12_PW": "pw"},
+        )  # fmt: skip
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    assert out.read_bytes() == data
+    assert b"100% 300000 bytes" in shown and b"[####" in shown, shown

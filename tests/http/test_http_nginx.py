@@ -149,12 +149,20 @@ def test_overwrite_contract_end_to_end(
             r2 = parse_text(session.get(nginx2.url("a")).text)
             assert r2["subject"] == second.subject
             assert r2["conn"] != r1["conn"]  # the connection made under A was not reused
+            assert r2["reused"] == "."  # nor the TLS session made under A
             corrupt = tmp_path / "corrupt.p12"
             corrupt.write_bytes(b"\x30\x82 not a pkcs12")
             with pytest.raises(tlsengine.IdentityError):
                 tlsengine.load_client_certificate(corrupt, "pw")
             r3 = parse_text(session.get(nginx2.url("a")).text)
             assert r3["subject"] == second.subject and r3["conn"] == r2["conn"]
+            session.close()  # a new connection under B may resume B's session...
+            r4 = parse_text(session.get(nginx2.url("a")).text)
+            assert r4["subject"] == second.subject and r4["conn"] != r3["conn"]
+            assert r4["reused"] == "r"
+            tlsengine.load_client_certificate(build_pkcs12([first], "pw"), "pw")
+            r5 = parse_text(session.get(nginx2.url("a")).text)  # ...but not across a load
+            assert r5["subject"] == first.subject and r5["reused"] == "."
     finally:
         tlsengine.clear_client_certificates()
 

@@ -157,8 +157,10 @@ def _write(response: Any, args: argparse.Namespace) -> None:
             out.write(chunk)
         out.flush()
         return
+    # Content-Length counts encoded bytes; we count decoded ones, so no percentage then
     total = response.headers.get("content-length", "")
-    progress = _Progress(int(total) if total.isdigit() else None) if sys.stderr.isatty() else None
+    known = total.isdigit() and not response.headers.get("content-encoding")
+    progress = _Progress(int(total) if known else None) if sys.stderr.isatty() else None
     with open(args.output, "wb") as handle:
         for chunk in response.iter_content():
             handle.write(chunk)

@@ -24,6 +24,7 @@ from typing import IO, Any
 
 import urllib3
 import urllib3.connection
+from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import (
     DecodeError,
     EmptyPoolError,
@@ -293,8 +294,10 @@ class Session:
         method = _check_method(method)
         _check_url(url)
         payload, content_type = encode_body(body, json)
-        merged = {**self.headers, **(headers or {})}
-        if content_type and not any(k.lower() == "content-type" for k in merged):
+        merged = HTTPHeaderDict(self.headers)  # case-insensitive: the caller's win
+        for name, value in (headers or {}).items():
+            merged[name] = value
+        if content_type and "content-type" not in merged:
             merged["Content-Type"] = content_type
         timeouts, deadline = _timeouts(timeout)
         retry = urllib3.Retry(
