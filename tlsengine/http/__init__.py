@@ -31,6 +31,7 @@ _ADAPTERS = {
     "HTTPStatusError": (".errors", "urllib3"),
     "InvalidJSON": (".errors", "urllib3"),
     "ResponseTooLarge": (".errors", "urllib3"),
+    "InvalidResponse": (".errors", "urllib3"),
     "InvalidStateError": (".errors", "urllib3"),
     "Aborted": (".errors", "urllib3"),
 }

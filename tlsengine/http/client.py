@@ -48,6 +48,7 @@ from .errors import (
     HTTPStatusError,
     IncompleteBody,
     InvalidJSON,
+    InvalidResponse,
     InvalidURL,
     RequestError,
     ResponseTooLarge,
@@ -562,6 +563,8 @@ def translate(exc: BaseException, url: str) -> BaseException:
             "the response is truncated",
             url=url,
         )
+    if _not_http(exc):
+        return InvalidResponse(f"{url}: the answer is not valid HTTP ({_reason(exc)})", url=url)
     if isinstance(exc, LocationParseError):
         return InvalidURL(f"{url!r} is not a valid URL ({exc})", url=url)
     if isinstance(exc, ProxyError):
@@ -573,9 +576,9 @@ def translate(exc: BaseException, url: str) -> BaseException:
     if isinstance(exc, NewConnectionError | ProtocolError | EmptyPoolError | OSError):
         return ConnectError(f"{url}: {_reason(exc)}", url=url)
     if isinstance(exc, DecodeError):
-        return RequestError(f"{url}: cannot decode the body ({_reason(exc)})", url=url)
+        return InvalidResponse(f"{url}: cannot decode the body ({_reason(exc)})", url=url)
     if isinstance(exc, HTTPError):
-        return RequestError(f"{url}: {_reason(exc)}", url=url)
+        return InvalidResponse(f"{url}: {_reason(exc)}", url=url)
     return exc
 
 
@@ -608,6 +611,20 @@ def _incomplete(exc: BaseException) -> bool:
     from urllib3.exceptions import IncompleteRead
 
     return any(isinstance(e, IncompleteRead | http.client.IncompleteRead) for e in _chain(exc))
+
+
+def _not_http(exc: BaseException) -> bool:
+    """A malformed answer (status line, header, framing), as opposed to a lost connection."""
+    import http.client
+
+    from urllib3.exceptions import HeaderParsingError, InvalidHeader
+
+    for e in _chain(exc):
+        if isinstance(e, http.client.RemoteDisconnected | http.client.IncompleteRead):
+            return False
+        if isinstance(e, http.client.HTTPException | InvalidHeader | HeaderParsingError):
+            return True
+    return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "HTTPStatusError",
     "InvalidJSON",
     "ResponseTooLarge",
+    "InvalidResponse",
     "InvalidStateError",
     "Aborted",
 ]
@@ -41,6 +42,11 @@ class ConnectError(RequestError, ConnectionError):
 
 class IncompleteBody(RequestError):
     """The body ended before its declared length: a truncation, never a short success."""
+
+
+class InvalidResponse(RequestError):
+    """The server's answer is not valid HTTP/1.1: status line, headers, framing, or a
+    body that does not decode as its Content-Encoding says."""
 
 
 class TooManyRedirects(RequestError):

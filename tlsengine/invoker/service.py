@@ -27,7 +27,15 @@ from ..errors import (
     TLSTimeout,
 )
 from ..http.client import Response, Session, default_session, is_json_type
-from ..http.errors import ConnectError, IncompleteBody, InvalidJSON, InvalidURL
+from ..http.errors import (
+    ConnectError,
+    IncompleteBody,
+    InvalidJSON,
+    InvalidResponse,
+    InvalidURL,
+    RequestError,
+    TooManyRedirects,
+)
 
 __all__ = ["ErrorCode", "invoke_service", "invoke_service_async", "MAX_WORKERS"]
 
@@ -51,6 +59,8 @@ class ErrorCode(enum.IntEnum):
     TIMEOUT = 1014
     INVALID_REQUEST = 1015  # bad URL, method or params (the caller's input)
     TRUNCATED = 1016  # the body ended before its declared length
+    INVALID_RESPONSE = 1017  # the answer is not valid HTTP (or its encoding is broken)
+    TOO_MANY_REDIRECTS = 1018
     CLIENT_CERT_REJECTED = 1020  # the server refused our client certificate (or none)
     SERVER_CERT_INVALID = 1021  # the server's certificate failed verification
     TLS_FAILURE = 1022  # any other TLS failure
@@ -189,9 +199,12 @@ def _classify(exc: BaseException) -> tuple[ErrorCode, str]:
         (CertificateVerificationError, ErrorCode.SERVER_CERT_INVALID),
         ((TLSTimeout, TimeoutError), ErrorCode.TIMEOUT),
         (IncompleteBody, ErrorCode.TRUNCATED),
+        (TooManyRedirects, ErrorCode.TOO_MANY_REDIRECTS),
+        ((InvalidResponse, InvalidJSON), ErrorCode.INVALID_RESPONSE),
         (ConnectError, ErrorCode.NETWORK),
         ((InvalidURL, TypeError, ValueError), ErrorCode.INVALID_REQUEST),
         (TLSError, ErrorCode.TLS_FAILURE),
+        (RequestError, ErrorCode.INVALID_RESPONSE),
         (OSError, ErrorCode.NETWORK),
     )
     for kinds, code in table:
