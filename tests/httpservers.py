@@ -19,10 +19,11 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import require_tool
-from peers import HOST, ProcessPeer, ServerPKI, free_port, make_server_pki, write_cas
+from peers import HOST, NginxServer, ServerPKI, free_port, make_server_pki, write_cas
 
 import tlsengine
 from tlsengine.identity.model import Identity
@@ -33,21 +34,22 @@ from tlsengine.testing.server import ThreadedServer
 P12_PASSWORD = "pw"
 
 
-class TwoHostNginx(ProcessPeer):
+class TwoHostNginx(NginxServer):
     """Host A (``port``) trusts ``ca_a`` for clients, host B (``port_b``) trusts ``ca_b``.
 
     Locations on both: ``/`` (text: subject, verify, conn, requests), ``/json`` (the same
     as JSON), ``/fail`` (HTTP 500 with a JSON body), ``/text`` (not JSON), ``/to-b`` and
     ``/to-a`` (302 to the other host), ``/loop`` (redirects to itself), ``/static/*``
     (files, gzip on).
+
+    Start, stop, readiness and the command line are `NginxServer`'s; only the config
+    differs.
     """
 
-    tool = "nginx"
     name = "nginx2"
 
     def __init__(self, workdir: Path, pki: ServerPKI, ca_a: CA, ca_b: CA) -> None:
-        super().__init__(workdir)
-        self.pki = pki
+        super().__init__(workdir, pki)
         self.cas = (write_cas(workdir / "cas-a.pem", ca_a), write_cas(workdir / "cas-b.pem", ca_b))
         self.port_b = 0
         self.static = workdir / "static"
@@ -112,24 +114,6 @@ http {{
 }}
 """
         )
-
-    def bound_port(self, requested: int) -> int | None:
-        return requested if (self.workdir / "nginx.pid").exists() else None
-
-    def start_failed(self) -> bool:
-        return "bind() to" in self.stderr and "failed" in self.stderr
-
-    def argv(self, port: int) -> list[str]:
-        d = self.workdir
-        return [
-            self.executable,
-            "-p",
-            str(d),
-            "-c",
-            str(d / "nginx.conf"),
-            "-e",
-            str(self._err_path),
-        ]
 
 
 def parse_text(body: str) -> dict[str, str]:
@@ -362,3 +346,12 @@ def _context(http_pki: ServerPKI) -> tlsengine.SSLContext:
     ctx = tlsengine.SSLContext()
     ctx.load_verify_locations(cafile=str(http_pki.ca_file))
     return ctx
+
+
+@pytest.fixture(name="session")
+def _session(context: tlsengine.SSLContext) -> Iterator[Any]:
+    """A `tlsengine.http.Session` on `context`, ignoring proxy variables of the machine."""
+    from tlsengine import http
+
+    with http.Session(context, trust_env=False) as session:
+        yield session

@@ -26,6 +26,7 @@ from httpservers import (  # noqa: F401 (fixtures)
     _loaded,
     _multi_p12,
     _nginx2,
+    _session,
     answer,
     parse_text,
 )
@@ -36,12 +37,6 @@ from tlsengine import http
 from tlsengine.invoker import ErrorCode
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture
-def session(context: tlsengine.SSLContext) -> Iterator[http.Session]:
-    with http.Session(context, trust_env=False) as s:
-        yield s
 
 
 @pytest.fixture

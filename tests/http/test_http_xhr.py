@@ -18,6 +18,7 @@ from httpservers import (  # noqa: F401 (fixtures)
     _loaded,
     _multi_p12,
     _nginx2,
+    _session,
     answer,
     parse_text,
 )
@@ -28,12 +29,6 @@ from tlsengine import http
 from tlsengine.http import HttpRequest
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture
-def session(context: tlsengine.SSLContext) -> Iterator[http.Session]:
-    with http.Session(context) as s:
-        yield s
 
 
 def run(req: HttpRequest, data: object = None) -> list[tuple[int, str]]:

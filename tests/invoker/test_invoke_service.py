@@ -31,6 +31,7 @@ from httpservers import (  # noqa: F401 (fixtures)
     _loaded,
     _multi_p12,
     _nginx2,
+    _session,
     answer,
 )
 from peers import HOST, ServerPKI, write_cas
@@ -42,12 +43,6 @@ from tlsengine.invoker import ErrorCode
 from tlsengine.testing import CA
 
 pytestmark = pytest.mark.interop
-
-
-@pytest.fixture
-def session(context: tlsengine.SSLContext) -> Iterator[http.Session]:
-    with http.Session(context) as s:
-        yield s
 
 
 def _echo(exchange: Exchange) -> bytes:
