@@ -91,28 +91,10 @@ class TwoHostNginx(NginxServer):
     location /static/ {{ alias {self.static}/; default_type text/plain; }}
   }}"""
 
-    def prepare(self, port: int) -> None:
-        d = self.workdir
-        (d / "nginx.pid").unlink(missing_ok=True)
+    def servers(self, port: int) -> str:
         self.port_b = free_port()
-        temps = "\n  ".join(
-            f"{kind}_temp_path {d / kind};"
-            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (d / "nginx.conf").write_text(
-            f"""daemon off;
-master_process off;
-worker_processes 1;
-pid {d / "nginx.pid"};
-error_log {d / "error.log"} info;
-events {{ worker_connections 256; }}
-http {{
-  access_log {d / "access.log"};
-  {temps}
-  {self._server(port, self.port_b, self.cas[0])}
-  {self._server(self.port_b, port, self.cas[1])}
-}}
-"""
+        return self._server(port, self.port_b, self.cas[0]) + self._server(
+            self.port_b, port, self.cas[1]
         )
 
 

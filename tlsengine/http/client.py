@@ -13,6 +13,8 @@ authenticated as A carries another request.
 
 from __future__ import annotations
 
+import codecs
+import http.client
 import json as _json
 import threading
 import time
@@ -28,7 +30,10 @@ from urllib3 import HTTPHeaderDict
 from urllib3.exceptions import (
     DecodeError,
     EmptyPoolError,
+    HeaderParsingError,
     HTTPError,
+    IncompleteRead,
+    InvalidHeader,
     LocationParseError,
     MaxRetryError,
     NewConnectionError,
@@ -52,6 +57,7 @@ from .errors import (
     InvalidURL,
     RequestError,
     ResponseTooLarge,
+    TooManyRedirects,
 )
 
 __all__ = ["request", "Session", "Response", "TLSInfo", "Timeout", "default_session"]
@@ -153,8 +159,6 @@ class Response:
         _, params = _content_type(self.headers.get("content-type", ""))
         charset = params.get("charset", "utf-8")
         try:
-            import codecs
-
             return codecs.lookup(charset).name
         except LookupError:
             return "utf-8"
@@ -551,8 +555,6 @@ def translate(exc: BaseException, url: str) -> BaseException:
         return tls
     if isinstance(exc, MaxRetryError) and exc.reason is not None:
         if isinstance(exc.reason, ResponseError) and "redirect" in str(exc.reason):
-            from .errors import TooManyRedirects
-
             return TooManyRedirects(f"{url}: more redirects than the limit allows", url=url)
         return translate(exc.reason, url)
     if isinstance(exc, Urllib3Timeout | TimeoutError) and not isinstance(exc, NewConnectionError):
@@ -606,19 +608,11 @@ def _tls_error_in(exc: BaseException) -> TLSEngineError | None:
 
 
 def _incomplete(exc: BaseException) -> bool:
-    import http.client
-
-    from urllib3.exceptions import IncompleteRead
-
     return any(isinstance(e, IncompleteRead | http.client.IncompleteRead) for e in _chain(exc))
 
 
 def _not_http(exc: BaseException) -> bool:
     """A malformed answer (status line, header, framing), as opposed to a lost connection."""
-    import http.client
-
-    from urllib3.exceptions import HeaderParsingError, InvalidHeader
-
     for e in _chain(exc):
         if isinstance(e, http.client.RemoteDisconnected | http.client.IncompleteRead):
             return False
