@@ -35,6 +35,8 @@ HEADER_LINES = st.sampled_from(
         b"Content-Encoding: deflate",
         b"Content-Encoding: bogus",
         b"Content-Type: application/json; charset=nonsense",
+        b"Content-Type: text/plain; charset=rot13",
+        b"Content-Type: text/plain; charset=utf-16",
         b"Content-Type: application/json",
         b"Location: https://[::1",
         b"Location: /elsewhere",
@@ -96,6 +98,7 @@ def test_any_answer_ends_in_a_response_or_our_error(
             pass
         else:
             assert isinstance(response.status, int)
+            assert isinstance(response.text, str)
             try:
                 response.json()
             except http.InvalidJSON:

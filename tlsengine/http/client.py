@@ -159,9 +159,11 @@ class Response:
         _, params = _content_type(self.headers.get("content-type", ""))
         charset = params.get("charset", "utf-8")
         try:
-            return codecs.lookup(charset).name
-        except LookupError:
+            info = codecs.lookup(charset)
+        except (LookupError, ValueError):
             return "utf-8"
+        # "base64", "rot13" and friends are codecs but not text encodings: bytes.decode refuses
+        return info.name if getattr(info, "_is_text_encoding", True) else "utf-8"
 
     @property
     def text(self) -> str:
