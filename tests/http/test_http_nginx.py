@@ -174,3 +174,30 @@ def test_bad_urls_and_methods_are_invalid_url(context: tlsengine.SSLContext) -> 
                 session.get(url)
         with pytest.raises(http.InvalidURL):
             session.request("GE T", "https://localhost/")
+
+
+def test_request_without_context_pools_in_the_default_session(
+    nginx2: TwoHostNginx,
+    loaded: None,
+    context: tlsengine.SSLContext,
+    identities,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``request()`` without a context goes through one process-wide session: alternating
+    hosts, each keeps its own connection. (The default session is swapped for one that
+    trusts the test CA; the real one trusts the system roots.)"""
+    from tlsengine.http import client
+
+    shared = http.Session(context)
+    monkeypatch.setattr(client, "_default", shared)
+    try:
+        seen = {"a": set(), "b": set()}
+        for _ in range(3):
+            for host, ident in zip("ab", identities, strict=True):
+                fields = parse_text(http.request("GET", nginx2.url(host)).text)
+                assert fields["subject"] == ident.subject
+                seen[host].add(fields["conn"])
+        assert len(seen["a"]) == len(seen["b"]) == 1
+        assert http.default_session() is shared
+    finally:
+        shared.close()
