@@ -181,3 +181,17 @@ def test_dead_proxy_is_a_connect_error(context: tlsengine.SSLContext) -> None:
     with http.Session(context, proxies={"https": "http://127.0.0.1:1"}, retries=0) as session:
         with pytest.raises(http.ConnectError, match="proxy"):
             session.get("https://localhost:4433/")
+
+
+def test_total_timeout_bounds_the_whole_call(scripted, session: http.Session) -> None:
+    """The server sends 10 of 100 bytes and then nothing: the read timeout (5 s) would
+    wait; the total (1 s) ends the call."""
+    import urllib3
+
+    server = scripted(lambda ex: answer(b"0123456789", length=100))
+    started = time.monotonic()
+    with pytest.raises(tlsengine.TLSTimeout):
+        session.request("GET", server.url(), timeout=urllib3.Timeout(connect=5, read=5, total=1))
+    assert time.monotonic() - started < 3  # one attempt: no read retry past the total
+    with pytest.raises(tlsengine.TLSTimeout):
+        session.get(server.url(), timeout=(5, 0.5))  # (connect, read)

@@ -310,7 +310,7 @@ class Session:
         retry = urllib3.Retry(
             total=None,
             connect=self.retries,
-            read=min(self.retries, 1),
+            read=0 if deadline is not None else min(self.retries, 1),  # a total caps retries
             other=0,
             status=0,
             redirect=self.max_redirects if allow_redirects else False,
