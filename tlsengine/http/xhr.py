@@ -6,9 +6,10 @@ then react to ``ready_state`` changes. The states are XHR's (0 UNSENT, 1 OPENED,
 each change: OPENED inside ``open`` (as XHR does); then, with ``async_=True`` (the
 default), ``send`` returns at once and the later changes are reported **from a worker
 thread**; with ``async_=False`` everything happens inside ``send``, on the caller's
-thread. A failure never raises out of the worker: the request ends in DONE with ``status`` 0 and ``error`` holding the exception (`ClientCertificateRejected`,
-`CertificateVerificationError`, `TLSTimeout`, a `RequestError`...). An exception raised by
-the callback itself is logged and swallowed.
+thread. A failure never raises out of the worker: the request ends in DONE with
+``status`` 0 and ``error`` holding the exception (`ClientCertificateRejected`,
+`CertificateVerificationError`, `TLSTimeout`, a `RequestError`...). An exception raised
+by the callback itself is logged and swallowed.
 """
 
 from __future__ import annotations
