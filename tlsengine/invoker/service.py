@@ -78,16 +78,15 @@ def invoke_service(
 ) -> Result:
     """Call ``url`` with ``params``; the result dict as the module docstring says.
 
-    ``params`` go form-encoded in the body (GET and HEAD: in the query string); as JSON
+    ``params`` go form-encoded in the body (GET, HEAD, DELETE: in the query string); as JSON
     when ``as_json=True`` or when ``headers`` set ``Content-Type: application/json``.
     ``timeout`` (seconds, default 30) bounds connect and each read. ``session``: a
     `tlsengine.http.Session` (default: the shared process-wide one).
     """
     try:
-        response = _call(url, params, method, headers, timeout, session, as_json)
+        return _result(_call(url, params, method, headers, timeout, session, as_json))
     except Exception as exc:  # noqa: BLE001 - the contract: every failure becomes a dict
         return failure(exc)
-    return _result(response)
 
 
 def _call(
