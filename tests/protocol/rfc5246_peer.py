@@ -170,6 +170,7 @@ class ClientFlight12:
     master_secret: bytes = field(repr=False)
     signed: bytes = field(repr=False)
     finished_verifies: bool
+    client_verify_data: bytes = field(repr=False)  # what the oracle expects (RFC 5746 3.4)
 
     @property
     def types(self) -> list[int]:
@@ -238,6 +239,7 @@ def read_client_flight(server: OracleServer12, data: bytes) -> ClientFlight12:
         master_secret=master,
         signed=signed,
         finished_verifies=len(finished) == 1 and finished[0][4:] == expected,
+        client_verify_data=expected,
     )
 
 
