@@ -44,6 +44,7 @@ __all__ = [
     "first_flight_refused",
     "start",
     "der_chain",
+    "encode_certificate",
     "ext",
     "read_client_flight",
     "refused",
