@@ -87,42 +87,29 @@ def replace_server_hello_extensions(message: bytes, extensions: bytes) -> bytes:
 class OracleServer12(Server12):
     """`Server12` whose first flight can be rewritten message by message before it is sent.
 
-    ``mutate(message)`` sees each message (header included) and returns its replacement,
-    or None to drop it; ``extra`` messages are appended after ServerHelloDone. What was
-    sent is hashed as sent, so the client's view and the oracle's transcript agree.
+    ``mutate(message)`` sees each message (header included) and returns its replacement
+    (None drops it; several messages joined are fine). What was sent is hashed as sent, so the
+    client's view and the oracle's transcript agree.
     """
 
     def __init__(
-        self,
-        *args: Any,
-        mutate: Callable[[bytes], bytes | None] | None = None,
-        extra: Sequence[bytes] = (),
-        **kw: Any,
+        self, *args: Any, mutate: Callable[[bytes], bytes | None] | None = None, **kw: Any
     ) -> None:
         super().__init__(*args, **kw)
         self.mutate = mutate
-        self.extra = list(extra)
         self.transcript = b""  # ClientHello .. ServerHelloDone, exactly as on the wire
 
     def first_flight(self, client_bytes: bytes, **kw: Any) -> bytes:
-        self.take(client_bytes)
-        client_hello = self.client_messages[-1]
-        assert client_hello[0] == 1, client_hello[:1]
-        msgs = [
-            self.server_hello(client_hello, random=kw.pop("random", None)),
-            encode_certificate(self.chain),
-            self.key_exchange(**kw),
-        ]
-        if self.request is not None:
-            msgs.append(encode_handshake(CERTIFICATE_REQUEST, self.request))
-        msgs.append(encode_handshake(SERVER_HELLO_DONE, b""))
-        msgs += self.extra
+        out = super().first_flight(client_bytes, **kw)
         if self.mutate is not None:
-            msgs = [m for m in map(self.mutate, msgs) if m is not None]
-        for m in msgs:
-            self.messages += m
+            assert self.write is None, "mutate rewrites the initial (plaintext) flight only"
+            hello = self.client_messages[-1]
+            sent = _split_messages(bytes(self.messages)[len(hello) :])
+            msgs = [m for m in map(self.mutate, sent) if m is not None]
+            self.messages = bytearray(hello + b"".join(msgs))
+            out = self.records(22, b"".join(msgs))
         self.transcript = bytes(self.messages)
-        return self.records(22, b"".join(msgs))
+        return out
 
     @property
     def ecdhe_key(self) -> Any:
