@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from proto_helpers import choose
 from rfc5246_peer import (
     CERTIFICATE,
@@ -17,6 +19,7 @@ from rfc5246_peer import (
     OracleServer12,
     certificate_request12,
     connect,
+    der_chain,
     read_client_flight,
 )
 
@@ -35,7 +38,7 @@ def _flight(server_material, identities, request: bytes | None, **config):
 
 def _check_signature(public_key, scheme: int, signature: bytes, data: bytes) -> None:
     """RFC 5246 4.7 / 7.4.1.4.1 pairs (hash, signature); RFC 8446 codes for PSS and EdDSA."""
-    if scheme == 0x0807:
+    if scheme in (0x0807, 0x0808):  # Ed25519, Ed448
         public_key.verify(signature, data)
     elif scheme >> 8 == 0x08:  # rsa_pss_rsae_sha256/384/512: 0x0804..0x0806
         algorithm = _HASHES[scheme - 0x0800]
@@ -168,3 +171,53 @@ def test_7_4_8_a_select_callback_cannot_make_the_client_sign_with_an_unlisted_sc
     else:
         assert flight.body(CERTIFICATE) == b"\x00\x00\x00"
         assert CERTIFICATE_VERIFY not in flight.types
+
+
+# ----------------------------------------------------------------------------- every request
+
+_ECDSA_PAIRS, _RSA_PAIRS = (
+    {0x0403, 0x0503, 0x0603},
+    {0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806},
+)
+_ANY_PAIR = sorted(_ECDSA_PAIRS | _RSA_PAIRS | {0x0201, 0x0203, 0x0101, 0x0807, 0x0808, 0xFEFE})
+
+
+@pytest.fixture(scope="module")
+def four_keys(root_ca):
+    return [root_ca.identity(f"any {k}", k) for k in ("p256", "p384", "rsa2048", "ed25519")]
+
+
+def _can_answer(identity, types: set[int], listed: set[int]) -> bool:
+    key = identity.certificate.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return 1 in types and bool(listed & _RSA_PAIRS)
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return 64 in types and bool(listed & _ECDSA_PAIRS)
+    return 64 in types and 0x0807 in listed  # Ed25519: ecdsa_sign covers EdDSA (RFC 8422)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    types=st.lists(st.sampled_from([1, 2, 64, 65, 66, 0xFF]), min_size=1, max_size=4),
+    listed=st.lists(st.sampled_from(_ANY_PAIR), min_size=1, max_size=8),
+)
+def test_7_4_8_every_request_gets_a_listed_fitting_pair_over_the_transcript(
+    server_material, four_keys, types, listed
+):
+    """All of 7.4.6 and 7.4.8 at once, for any certificate_types and pair list: a non-empty
+    Certificate is followed by a CertificateVerify right after ClientKeyExchange, with a
+    listed pair (never MD5/SHA-1) that the leaf's key makes and a certificate type allows,
+    verifying over the oracle's transcript; an empty one only when no identity could do it."""
+    request = certificate_request12(bytes(types), listed)
+    flight = _flight(server_material, four_keys, request)
+    leaf_list = flight.body(CERTIFICATE)
+    possible = any(_can_answer(i, set(types), set(listed)) for i in four_keys)
+    if leaf_list == b"\x00\x00\x00":
+        assert CERTIFICATE_VERIFY not in flight.types and not possible
+        return
+    (identity,) = [i for i in four_keys if leaf_list[6:].startswith(der_chain(i)[0])]
+    assert flight.types == [CERTIFICATE, CLIENT_KEY_EXCHANGE, CERTIFICATE_VERIFY, FINISHED]
+    scheme, signature = _certificate_verify(flight)
+    assert scheme in listed and scheme >> 8 not in (1, 2)
+    assert _can_answer(identity, set(types), {scheme})
+    _check_signature(identity.certificate.public_key(), scheme, signature, flight.signed)
