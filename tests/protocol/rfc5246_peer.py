@@ -42,6 +42,7 @@ __all__ = [
     "certificate_request12",
     "connect",
     "first_flight_refused",
+    "open_records",
     "start",
     "der_chain",
     "encode_certificate",
@@ -106,7 +107,9 @@ class OracleServer12(Server12):
             hello = self.client_messages[-1]
             sent = _split_messages(bytes(self.messages)[len(hello) :])
             msgs = [m for m in map(self.mutate, sent) if m is not None]
-            self.messages = bytearray(hello + b"".join(msgs))
+            # a HelloRequest (type 0) is never hashed (7.4.1.1)
+            hashed = [m for m in _split_messages(b"".join(msgs)) if m[0] != 0]
+            self.messages = bytearray(hello + b"".join(hashed))
             out = self.records(22, b"".join(msgs))
         self.transcript = bytes(self.messages)
         return out
@@ -159,6 +162,7 @@ class ClientFlight12:
     signed: bytes = field(repr=False)
     finished_verifies: bool
     client_verify_data: bytes = field(repr=False)  # what the oracle expects (RFC 5746 3.4)
+    client_write: tuple[bytes, bytes] = field(repr=False)  # AES-GCM key, 4-byte salt
 
     @property
     def types(self) -> list[int]:
@@ -215,7 +219,9 @@ def read_client_flight(server: OracleServer12, data: bytes) -> ClientFlight12:
         server_random=bytearray(server_random),
     )
     key, salt = block[: SUITE.key_length], block[2 * SUITE.key_length : 2 * SUITE.key_length + 4]
-    messages += _split_messages(_open_records(sealed, key, salt))
+    records = open_records(sealed, key, salt)
+    assert [t for t, _, _ in records] == [22] * len(records), "not handshake after our CCS"
+    messages += _split_messages(b"".join(c for _, c, _ in records))
     before_finished = transcript + b"".join(m for m in messages if m[0] != FINISHED)
     expected = _prf(master, b"client finished", 12, handshake_hashes=_hashes(before_finished))
     finished = [m for m in messages if m[0] == FINISHED]
@@ -228,21 +234,22 @@ def read_client_flight(server: OracleServer12, data: bytes) -> ClientFlight12:
         signed=signed,
         finished_verifies=len(finished) == 1 and finished[0][4:] == expected,
         client_verify_data=expected,
+        client_write=(key, salt),
     )
 
 
-def _open_records(data: bytes, key: bytes, salt: bytes) -> bytes:
-    """AES-GCM records (RFC 5288 3): explicit 8-byte nonce; AAD = seq, type, version, length."""
+def open_records(
+    data: bytes, key: bytes, salt: bytes, seq: int = 0
+) -> list[tuple[int, bytes, bytes]]:
+    """AES-GCM records (RFC 5288 3): explicit 8-byte nonce; AAD = seq, type, version, length.
+    Returns (content type, plaintext, explicit nonce) per record, from sequence number ``seq``."""
     aead = AESGCM(key)
-    out = b""
-    seq = 0
+    out = []
     while data:
         header, end = data[:5], 5 + int.from_bytes(data[3:5], "big")
         explicit, sealed = data[5:13], data[13:end]
         aad = seq.to_bytes(8, "big") + header[:3] + (len(sealed) - 16).to_bytes(2, "big")
-        content = aead.decrypt(salt + explicit, sealed, aad)
-        assert header[0] == 22, f"protected record of type {header[0]} in the client's flight"
-        out += content
+        out.append((header[0], aead.decrypt(salt + explicit, sealed, aad), explicit))
         data, seq = data[end:], seq + 1
     return out
 

@@ -1,15 +1,25 @@
-"""RFC 5246 section 7.4.1, hello messages (7.4.1.2 ClientHello, 7.4.1.3 ServerHello,
-7.4.1.4 extensions, 7.4.1.4.1 signature_algorithms): each rule that binds the client, one
-test each, judged on the ClientHello bytes or on the alert the client sent."""
+"""RFC 5246 section 7.4.1, hello messages (7.4.1.1 HelloRequest, 7.4.1.2 ClientHello,
+7.4.1.3 ServerHello, 7.4.1.4 extensions, 7.4.1.4.1 signature_algorithms): each rule that
+binds the client, one test each, judged on the bytes the client sent (opened by the
+oracle, rfc5246_peer.py) or on the alert it sent."""
 
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from rfc5246_peer import (
+    CERTIFICATE,
+    CERTIFICATE_VERIFY,
+    CLIENT_KEY_EXCHANGE,
+    FINISHED,
     SERVER_HELLO,
     OracleServer12,
+    certificate_request12,
+    connect,
     ext,
     first_flight_refused,
+    read_client_flight,
     replace_server_hello_extensions,
     start,
     vec,
@@ -20,6 +30,7 @@ from tlslite.utils.codec import Parser
 from tlsengine.protocol.wire import encode_handshake
 
 SIGNATURE_ALGORITHMS, EXTENDED_MASTER_SECRET, RENEGOTIATION_INFO = 13, 23, 0xFF01
+HELLO_REQUEST = b"\x00\x00\x00\x00"
 REQUIRED = ext(EXTENDED_MASTER_SECRET, b"") + ext(RENEGOTIATION_INFO, b"\x00")
 
 
@@ -126,3 +137,43 @@ def test_7_4_1_4_1_signature_algorithms_sent_without_md5_or_sha1(server_material
     pairs = [body[i : i + 2] for i in range(2, len(body), 2)]
     assert int.from_bytes(body[:2], "big") == len(body) - 2 and pairs
     assert not [p.hex() for p in pairs if p[0] in (1, 2)]  # hash md5 (1) or sha1 (2)
+
+
+# ----------------------------------------------------------------------------- 7.4.1.1
+
+
+def test_7_4_1_1_hello_request_during_the_handshake_is_ignored_and_never_hashed(
+    server_material, client_identity
+):
+    """ "This message will be ignored by the client if the client is currently negotiating
+    a session"; "This message MUST NOT be included in the message hashes that are
+    maintained throughout the handshake and used in the Finished messages and the
+    certificate verify message." The oracle hashes without it: the client's CertificateVerify
+    and Finished must match that transcript."""
+
+    def mutate(message: bytes) -> bytes:
+        return message + HELLO_REQUEST if message[0] == CERTIFICATE else message
+
+    chain, key = server_material
+    srv = OracleServer12(chain, key, request=certificate_request12(), mutate=mutate)
+    conn, srv, _ = connect(server_material, [client_identity], server=srv)
+    data = conn.data_to_send()
+    flight = read_client_flight(srv, data)
+    assert flight.types == [CERTIFICATE, CLIENT_KEY_EXCHANGE, CERTIFICATE_VERIFY, FINISHED]
+    assert flight.finished_verifies and HELLO_REQUEST not in flight.signed
+    body = flight.body(CERTIFICATE_VERIFY)
+    client_identity.certificate.public_key().verify(
+        body[4:], flight.signed, ec.ECDSA(hashes.SHA256())
+    )
+    assert conn.receive_data(srv.second_flight(data))  # and the handshake completes
+
+
+def test_7_4_1_1_hello_request_with_a_body_is_decode_error(server_material):
+    """``struct { } HelloRequest;``: a body does not decode."""
+
+    def mutate(message: bytes) -> bytes:
+        return message + b"\x00\x00\x00\x01\x00" if message[0] == CERTIFICATE else message
+
+    chain, key = server_material
+    conn, srv = start(server_material, server=OracleServer12(chain, key, mutate=mutate))
+    first_flight_refused(conn, srv, "decode_error", match="HelloRequest has a body")
