@@ -197,3 +197,19 @@ def test_7_4_4_chain_signed_with_a_listed_algorithm_is_preferred(
     assert _leaf(flight) == der_chain(ecdsa_signed)[0]
     flight, _ = _sent(server_material, [rsa_signed], request)
     assert _leaf(flight) == der_chain(rsa_signed)[0]
+
+
+def test_7_4_4_md5_and_sha1_pairs_are_dropped_and_named_in_the_trace(
+    server_material, client_identity
+):
+    """RFC 9155 (updating 7.4.4's use in 7.4.8): MD5 and SHA-1 MUST NOT be used for TLS 1.2
+    signatures. They never reach the selection; the trace says which were dropped."""
+    request = certificate_request12(schemes=(0x0203, 0x0101, ECDSA_P256_SHA256))
+    conn, srv, _ = connect(
+        server_material, [client_identity], server=_server(server_material, request), trace=True
+    )
+    assert conn.certificate_request.signature_schemes == ("ecdsa_secp256r1_sha256",)
+    (seen,) = [e for e in conn.transcript if e["type"] == "CertificateRequest"]
+    assert seen["ignored_schemes"] == ["0x0203", "0x0101"]
+    flight = read_client_flight(srv, conn.data_to_send())
+    assert flight.body(CERTIFICATE_VERIFY)[:2] == ECDSA_P256_SHA256.to_bytes(2, "big")
