@@ -90,7 +90,16 @@ def test_7_4_8_no_certificate_verify_without_a_certificate_that_can_sign(
         ("rsa2048", RSA_SIGN, (0x0806,)),
         ("ed25519", ECDSA_SIGN, (0x0807,)),  # RFC 8422 5.6: ecdsa_sign covers EdDSA
     ],
-    ids=lambda v: v if isinstance(v, str) else hex(v[0]) if isinstance(v, tuple) else hex(v),
+    ids=[
+        "ecdsa_secp256r1_sha256",
+        "ecdsa_secp384r1_sha384",
+        "p256-with-sha512",
+        "rsa_pkcs1_sha256",
+        "rsa_pkcs1_sha384",
+        "rsa_pss_rsae_sha256",
+        "rsa_pss_rsae_sha512",
+        "ed25519",
+    ],
 )
 def test_7_4_8_signature_covers_exactly_the_handshake_messages_so_far(
     server_material, root_ca, key, types, schemes
