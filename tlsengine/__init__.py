@@ -47,10 +47,16 @@ _LAZY = {
     "SSLContext": ".socket.sslcontext",
     "inject_into_ssl": ".socket.inject",
     "extract_from_ssl": ".socket.inject",
+    "load_client_certificate_from_url": ".http.identity_url",
+    "invoke_service": ".invoker.service",
+    "invoke_service_async": ".invoker.service",
 }
 
 if TYPE_CHECKING:
     # Place 2 of 2: the same names for type checkers ("X as X" marks a re-export).
+    from .http.identity_url import (
+        load_client_certificate_from_url as load_client_certificate_from_url,
+    )
     from .identity.model import Identity as Identity
     from .identity.pkcs12 import PKCS12Budget as PKCS12Budget
     from .identity.pkcs12 import load_pkcs12 as load_pkcs12
@@ -58,6 +64,8 @@ if TYPE_CHECKING:
     from .identity.store import clear_client_certificates as clear_client_certificates
     from .identity.store import default_store as default_store
     from .identity.store import load_client_certificate as load_client_certificate
+    from .invoker.service import invoke_service as invoke_service
+    from .invoker.service import invoke_service_async as invoke_service_async
     from .selection.request import CertificateRequestInfo as CertificateRequestInfo
     from .selection.select import Selection as Selection
     from .selection.select import select_identity as select_identity
@@ -67,12 +75,9 @@ if TYPE_CHECKING:
     from .socket.sslcontext import SSLContext as SSLContext
     from .socket.tlssocket import TLSSocket as TLSSocket
 
-# Public names (docs/api.md) whose layer is not built yet: a clear error, not an import failure.
-_PLANNED = {
-    "load_client_certificate_from_url": "the http layer",
-    "invoke_service": "the invoker layer",
-    "invoke_service_async": "the invoker layer",
-}
+# Public names reserved in docs/api.md whose layer is not built yet (name -> layer): a
+# clear AttributeError instead of an import failure. Empty while every layer ships.
+_PLANNED: dict[str, str] = {}
 
 if not TYPE_CHECKING:  # hidden from type checkers, so a misspelt name stays an error there
 
