@@ -12,7 +12,9 @@ The convention the blocks follow is written for contributors in docs/CONTRIBUTIN
   (``socket.getaddrinfo`` is patched), whose certificate is valid for those names.
   ``SSL_CERT_FILE`` and ``REQUESTS_CA_BUNDLE`` name ``server-ca.pem`` too.
 - The server speaks HTTP/1.1 (keep-alive) and answers every method and path with 200 and
-  JSON: ``{"ok": true, "method", "path", "client": CN or null, "received": bytes}``.
+  JSON: ``{"ok": true, "method", "path", "client": CN or null, "subject": RFC 4514 or
+  null, "received": bytes}``; except ``/fail...`` (500, ``"ok": false``) and
+  ``/static/NAME`` (the file NAME of the working directory, or 404).
 - Afterwards the default identity store is cleared and ``tlsengine.extract_from_ssl()``
   is called when it exists, so blocks cannot leak into each other.
 
@@ -37,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 import tlsengine
 from tlsengine.identity import build_pkcs12
@@ -89,20 +93,36 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         received = len(self.rfile.read(length)) if length else 0
-        cert = self.connection.getpeercert()  # type: ignore[attr-defined]
+        der = self.connection.getpeercert(binary_form=True)  # type: ignore[attr-defined]
+        cert = x509.load_der_x509_certificate(der) if der else None
         client = _common_name(cert) if cert else None
         self.server.seen.clients.append(client)
-        body = json.dumps(
-            {
-                "ok": True,
-                "method": self.command,
-                "path": self.path,
-                "client": client,
-                "received": received,
-            }  # fmt: skip
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        path = self.path.split("?", 1)[0]
+        if path.startswith("/static/"):
+            self._static(path.removeprefix("/static/"))
+            return
+        status = 500 if path.startswith("/fail") else 200
+        answer = {
+            "ok": status == 200,
+            "method": self.command,
+            "path": self.path,
+            "client": client,
+            "subject": cert.subject.rfc4514_string() if cert else None,
+            "received": received,
+        }
+        self._send(status, "application/json", json.dumps(answer).encode())
+
+    def _static(self, name: str) -> None:
+        """/static/NAME: the file NAME of the block's working directory, else 404."""
+        path = self.server.files / name
+        if "/" in name or not path.is_file():
+            self._send(404, "text/plain", b"no such file\n")
+        else:
+            self._send(200, "application/octet-stream", path.read_bytes())
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
@@ -114,12 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _common_name(cert: dict[str, Any]) -> str | None:
-    for rdn in cert.get("subject", ()):
-        for key, value in rdn:
-            if key == "commonName":
-                return str(value)
-    return None
+def _common_name(cert: x509.Certificate) -> str | None:
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else None
 
 
 class _TLSHTTPServer(ThreadingHTTPServer):
@@ -127,9 +144,10 @@ class _TLSHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def __init__(self, context: ssl.SSLContext, files: Path) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.context = context
+        self.files = files  # served under /static/
         self.seen = Seen()
 
     def get_request(self) -> tuple[socket.socket, Any]:
@@ -174,13 +192,13 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Fixtures:
 
 
 @contextlib.contextmanager
-def serving(fixtures: Fixtures, asks: bool) -> Iterator[_TLSHTTPServer]:
+def serving(fixtures: Fixtures, asks: bool, files: Path) -> Iterator[_TLSHTTPServer]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(fixtures.server_cert, fixtures.server_key)
     if asks:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_verify_locations(fixtures.client_cas)
-    server = _TLSHTTPServer(context)
+    server = _TLSHTTPServer(context, files)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.daemon = True
     thread.start()
@@ -257,7 +275,7 @@ def test_block_runs(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "server-ca.pem"))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "server-ca.pem"))
-    with serving(fixtures, asks) as server:
+    with serving(fixtures, asks, tmp_path) as server:
         route_example_hosts(monkeypatch, server.server_address[1])
         try:
             output = run_block(block)
