@@ -196,15 +196,3 @@ def test_any_input_is_bytes_or_a_format_error(data) -> None:
         assert isinstance(out, bytes)
         if isinstance(data, str) or out != data:  # decoded: only a DER SEQUENCE gets through
             assert out[:1] == b"\x30"
-
-
-def test_base64_text_in_a_file_is_decoded(pki, tmp_path) -> None:
-    """A keystore saved as base64 (a CI secret written to disk) loads like the DER file."""
-    identity = pki.root.identity("file base64 client", "p256", alias="f64")
-    der = build_pkcs12([identity], "pw")
-    (tmp_path / "id.p12.b64").write_bytes(base64.encodebytes(der))
-    assert read_source(tmp_path / "id.p12.b64") == der
-    assert read_source(str(tmp_path / "id.p12.b64")) == der
-    (tmp_path / "notes.txt").write_bytes(base64.b64encode(b"not a keystore"))
-    with pytest.raises(PKCS12FormatError, match=r"notes\.txt holds base64 text, not DER"):
-        read_source(tmp_path / "notes.txt")

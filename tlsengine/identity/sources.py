@@ -102,10 +102,13 @@ def _relative_to(text: str) -> str:
         return ""
 
 
-def _from_bytes(raw: bytes, shown: str | None = None) -> bytes:
+def _from_bytes(raw: bytes) -> bytes:
     """DER as given; base64 *text* handed over as bytes (a file read in binary mode, an
-    HTTP body) or stored in a file is decoded. Other text given as bytes gets a message
-    instead of a DER parse error. ``shown`` names the file the bytes came from, if any."""
+    HTTP body) is decoded, and other text gets a message instead of a DER parse error.
+
+    Files are returned as read, not through here: `identity.files` reads PEM files with
+    `read_source` too, and a one-certificate PEM would decode to that certificate's DER.
+    """
     if not raw or raw[0] == _SEQUENCE:
         return raw  # DER, the common case: one byte compared
     try:
@@ -117,12 +120,11 @@ def _from_bytes(raw: bytes, shown: str | None = None) -> bytes:
         decoded = _b64decode(body)
         if decoded is not None and decoded[:1] == bytes((_SEQUENCE,)):
             return decoded
-        what = f"the {len(raw)} bytes given are" if shown is None else f"{shown} holds"
         raise PKCS12FormatError(
-            f"{what} base64 text, not DER, and not a base64 PKCS#12 either: "
-            f"{_not_pkcs12(text, body, decoded)}"
+            f"the {len(raw)} bytes given are base64 text, not DER, and not a base64 "
+            f"PKCS#12 either: {_not_pkcs12(text, body, decoded)}"
         )
-    if shown is None and _WHITESPACE.sub("", text).isprintable():
+    if _WHITESPACE.sub("", text).isprintable():
         raise PKCS12FormatError(
             f"the {len(raw)} bytes given are text, not a PKCS#12 (DER, which starts with "
             "byte 0x30) nor base64; to load a file, pass its path as a str or pathlib.Path, "
@@ -185,7 +187,7 @@ def _read_file(path: str | bytes) -> bytes:
         raise PKCS12FormatError(f"cannot read PKCS#12 file {shown}: {exc.strerror}") from exc
     if len(data) > MAX_SIZE:
         raise PKCS12FormatError(f"{shown} is over {MAX_SIZE} bytes, too large to be a PKCS#12 file")
-    return _from_bytes(data, shown)
+    return data
 
 
 def _read_resource(resource: importlib.resources.abc.Traversable) -> bytes:
@@ -201,7 +203,7 @@ def _read_resource(resource: importlib.resources.abc.Traversable) -> bytes:
         raise PKCS12FormatError(f"cannot read {shown}: {exc.strerror or exc}") from exc
     if len(data) > MAX_SIZE:
         raise PKCS12FormatError(f"{shown} is over {MAX_SIZE} bytes, too large to be a PKCS#12 file")
-    return _from_bytes(data, shown)
+    return data
 
 
 _BASE64_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
