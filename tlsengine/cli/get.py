@@ -22,7 +22,9 @@ from .common import (
     fail,
     make_context,
     network_failure,
+    offered_versions,
 )
+from .summary import RequestLog, request_lines, short_reason
 
 
 def add_parser(sub: Any) -> None:
@@ -43,29 +45,58 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    offered = offered_versions(args)
+    log = RequestLog()  # every CertificateRequest, post-handshake ones included
     try:
         request = _request_from(args)
-        ctx = make_context(args, trace=args.trace)
+        ctx = make_context(args, trace=args.trace, select_identity=log)
     except (TLSEngineError, ValueError) as exc:
         return fail(exc)
     try:
         tls = ctx.connect((request.host, request.port), timeout=args.timeout)
     except TLSEngineError as exc:
-        return fail(exc)
+        return fail(exc, offered)
     except (OSError, ValueError) as exc:
         return network_failure(request.host, request.port, exc)
     with tls:
         if args.verbose or args.trace:
-            _summary(tls, trace=args.trace)
+            cipher = tls.cipher()
+            print(f"* {tls.version()} {cipher[0] if cipher else ''}", file=sys.stderr)
         try:
             status, body = _exchange(tls, request)
         except (TLSEngineError, OSError, h11.ProtocolError) as exc:
-            return fail(exc)
+            _summary(tls, log, verbose=args.verbose, trace=args.trace)
+            return fail(exc, offered)
+        _summary(tls, log, verbose=args.verbose, trace=args.trace)
     sys.stdout.buffer.write(body)
     sys.stdout.flush()
     if args.verbose:
         print(f"* HTTP {status}", file=sys.stderr)
+    _refusal_note(log, status)
     return 0
+
+
+def _refusal_note(log: RequestLog, status: int) -> None:
+    """One line when the server asked and got no certificate, or refused by HTTP status.
+
+    Servers such as nginx do not end the handshake when nothing fits; they answer HTTP 400
+    "No required SSL certificate was sent", which alone would look like a page.
+    """
+    unanswered = log.unanswered()
+    if unanswered is not None:
+        reason = short_reason(unanswered.info, unanswered.verdicts)
+        print(
+            f"tlsengine: note: HTTP {status}: the server asked for a client certificate and "
+            f"none was sent: {reason}; -v for the table",
+            file=sys.stderr,
+        )
+    elif log.answers and 400 <= status < 500:
+        answer = log.answers[-1]
+        print(
+            f"tlsengine: note: HTTP {status} after {short_reason(answer.info, answer.verdicts)}"
+            "; the server may not accept that identity; -v for the table",
+            file=sys.stderr,
+        )
 
 
 @dataclass(frozen=True)
@@ -144,18 +175,12 @@ def _exchange(tls: Any, request: _Request) -> tuple[int, bytes]:
             return status, b"".join(chunks)
 
 
-def _summary(tls: Any, *, trace: bool) -> None:
+def _summary(tls: Any, log: RequestLog, *, verbose: bool, trace: bool) -> None:
+    """Every CertificateRequest of the connection and our answer (-v), then the trace."""
     err = sys.stderr
-    cipher = tls.cipher()
-    print(f"* {tls.version()} {cipher[0] if cipher else ''}", file=err)
-    if tls.certificate_request is None:
-        print("* server did not ask for a client certificate", file=err)
-    else:
-        sent = tls.client_identity.alias if tls.client_identity else "empty Certificate"
-        print(f"* server asked for a client certificate; sent: {sent}", file=err)
-        if tls.selection is not None:
-            for line in tls.selection.explain().splitlines():
-                print(f"*   {line}", file=err)
+    if verbose or trace:
+        for line in request_lines(log.answers):
+            print(f"* {line}", file=err)
     if trace:
         for entry in tls.transcript:
             print(f"> {entry}", file=err)
