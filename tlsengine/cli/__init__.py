@@ -12,10 +12,11 @@ import argparse
 import importlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from .. import __version__
+from .startup import light_tlslite
 
 # subcommand name -> (module with add_parser(subparsers) and run(args) -> int, help line)
 SUBCOMMANDS = {
@@ -40,9 +41,9 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The whole CLI; ``command`` names the one subcommand whose module is imported for its
-    options (None imports all, for documentation and tests)."""
+def build_parser(load: Collection[str] = tuple(SUBCOMMANDS)) -> argparse.ArgumentParser:
+    """The whole CLI; ``load`` names the subcommands whose modules are imported for their
+    options (by default all; ``main`` loads only the one being run, or none)."""
     parser = Parser(
         prog="tlsengine", description="Pure-Python TLS client engine with client certificates."
     )
@@ -51,7 +52,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=Parser
     )
     for name, (module_name, help_line) in SUBCOMMANDS.items():
-        if command is None or name == command:
+        if name in load:
             importlib.import_module(module_name, __name__).add_parser(sub)
         else:
             sub.add_parser(name, help=help_line, add_help=False)
@@ -90,7 +91,10 @@ def _refuse_secret_options(argv: Sequence[str]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     _refuse_secret_options(args_list)
-    parser = build_parser(_command_of(args_list))
+    command = _command_of(args_list)
+    if command is not None:
+        light_tlslite()
+    parser = build_parser(() if command is None else (command,))
     args = parser.parse_args(args_list)
     try:
         return int(args.run(args) or 0)
