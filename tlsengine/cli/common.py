@@ -145,6 +145,15 @@ def make_context(args: argparse.Namespace, **extra: Any) -> Any:
     )
 
 
+def next_http_event(conn: Any, tls: Any) -> Any:
+    """The next h11 event of ``conn``, reading from ``tls`` as it needs bytes."""
+    import h11
+
+    while (event := conn.next_event()) is h11.NEED_DATA:
+        conn.receive_data(tls.recv(65536))
+    return event
+
+
 def offered_versions(args: argparse.Namespace) -> tuple[str, ...]:
     return (args.version,) if args.version else DEFAULT_VERSIONS
 

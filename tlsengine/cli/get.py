@@ -22,6 +22,7 @@ from .common import (
     fail,
     make_context,
     network_failure,
+    next_http_event,
     offered_versions,
 )
 from .summary import RequestLog, request_lines, short_reason
@@ -164,10 +165,8 @@ def _exchange(tls: Any, request: _Request) -> tuple[int, bytes]:
     tls.sendall(conn.send(h11.EndOfMessage()))
     status, chunks = 0, []
     while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            conn.receive_data(tls.recv(65536))
-        elif isinstance(event, h11.Response):
+        event = next_http_event(conn, tls)
+        if isinstance(event, h11.Response):
             status = event.status_code
         elif isinstance(event, h11.Data):
             chunks.append(bytes(event.data))

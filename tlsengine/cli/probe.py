@@ -21,6 +21,7 @@ from .common import (
     fail,
     make_context,
     network_failure,
+    next_http_event,
     offered_versions,
     one_line,
     split_host_port,
@@ -145,10 +146,8 @@ def http_verdict(tls: Any, host: str, port: int, path: str) -> Verdict:
         head = conn.send(h11.Request(method="GET", target=path or "/", headers=headers))
         tls.sendall(head + conn.send(h11.EndOfMessage()))
         while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(tls.recv(65536))
-            elif isinstance(event, h11.Response):
+            event = next_http_event(conn, tls)
+            if isinstance(event, h11.Response):
                 status = event.status_code
                 if status in REFUSING_STATUSES:
                     line = f"HTTP {status} {event.reason.decode('latin-1')}".rstrip()
