@@ -56,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         tls = ctx.connect((request.host, request.port), timeout=args.timeout)
     except TLSEngineError as exc:
+        if args.verbose and log.answers:  # a TLS 1.2 server refuses within the handshake
+            for line in request_lines(log.answers):
+                print(f"* {line}", file=sys.stderr)
         return fail(exc, offered)
     except (OSError, ValueError) as exc:
         return network_failure(request.host, request.port, exc)
