@@ -77,12 +77,16 @@ from .keyschedule import (
 )
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
 from .record import fatal
+from .trace import Trace
 from .wire import (
+    EXT_EARLY_DATA,
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
     certificate_request_fields,
+    check_certificate_entries,
+    checked_extensions,
     decode,
-    decode_certificate13,
+    decode_certificate13_entries,
     encode_certificate13,
     encode_handshake,
     extensions_by_type,
@@ -147,6 +151,13 @@ _MAX_TICKET_LIFETIME = 7 * 24 * 3600
 #: Tickets kept per connection: the newest few are all resumption could use, and a server
 #: sending thousands must not grow our memory.
 MAX_SESSION_TICKETS = 8
+#: NewSessionTickets taken per connection; later ones are dropped unread (no PSK derived, no
+#: event): a server issuing tickets without end must not make us derive secrets without end.
+MAX_TICKETS_PER_CONNECTION = 64
+#: KeyUpdates accepted in a row without application data between them; the next one is
+#: fatal (unexpected_message), as BoringSSL's kMaxKeyUpdates and rustls do: each costs a key
+#: derivation and, when update_requested, a KeyUpdate of ours.
+MAX_KEY_UPDATES = 32
 #: Post-handshake CertificateRequests answered per connection: each costs a signature with
 #: the client key; real servers ask once (Apache, OpenSSL, GnuTLS re-authentication).
 MAX_POST_HANDSHAKE_REQUESTS = 32
@@ -270,6 +281,15 @@ def _sni_bytes(server_name: str | None) -> bytes | None:
     return name
 
 
+def _allows_signing(leaf: x509.Certificate) -> bool:
+    """RFC 8446 4.4.2.2: digitalSignature MUST be set when the KeyUsage extension is there."""
+    try:
+        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return usage.digital_signature
+
+
 def _alpn_bytes(protocols: Sequence[str]) -> list[bytes]:
     out = []
     for protocol in protocols:
@@ -320,9 +340,11 @@ class TLS13Handshake:
     certificate_request: Any
     selection: Any
     client_identity: Identity | None
-    transcript: list[dict[str, Any]]
+    transcript: Trace
     session_tickets: list[SessionTicket]
     session_reused: bool
+    _key_updates_in_a_row: int
+    _tickets_received: int
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool
     _write_closed: bool
@@ -459,6 +481,7 @@ class TLS13Handshake:
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_PRE_SHARED_KEY}),
             "ServerHello",
             self.state.value,
+            tls13=True,
         )
         suite = self._check_hello_common(hello, exts, "ServerHello")
         resumed = self._accepted_psk(exts.get(EXT_PRE_SHARED_KEY), suite)
@@ -506,6 +529,16 @@ class TLS13Handshake:
         """Checks shared by ServerHello and HelloRetryRequest (RFC 8446 section 4.1.3)."""
         versions = exts.get(EXT_SUPPORTED_VERSIONS)
         chosen = getattr(versions, "version", None)
+        if versions is not None and chosen != TLS13:
+            # RFC 8446 4.2.1: a selected_version we did not offer (0x0303, a draft) is
+            # illegal_parameter; only a ServerHello without the extension speaks TLS 1.2.
+            shown = f"0x{chosen[0]:02x}{chosen[1]:02x}" if isinstance(chosen, tuple) else chosen
+            raise fatal(
+                "illegal_parameter",
+                f"{what} supported_versions selects {shown}, which we did not offer "
+                "(RFC 8446 section 4.2.1)",
+                state=self.state.value,
+            )
         if chosen != TLS13:
             tail = bytes(hello.random[-8:])
             if tail in (TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_1_DOWNGRADE_SENTINEL):
@@ -544,6 +577,7 @@ class TLS13Handshake:
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_COOKIE}),
             "HelloRetryRequest",
             self.state.value,
+            tls13=True,
         )
         suite = self._check_hello_common(hello, exts, "HelloRetryRequest")
         if self._offer is not None and self._offer.hash_name != suite.hash_name:
@@ -584,8 +618,16 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_EE
 
     def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
-        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
         allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
+        raw_exts = checked_extensions(raw, "EncryptedExtensions", allowed, self.state.value)
+        if any(t == EXT_SERVER_NAME and data for t, data in raw_exts):  # RFC 6066 3: SHALL be
+            raise fatal(  # empty; BoringSSL sends decode_error
+                "decode_error",
+                "EncryptedExtensions server_name acknowledgement is not empty",
+                state=self.state.value,
+                error=DecodeError,
+            )
+        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
         exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
         alpn = exts.get(EXT_ALPN)
@@ -605,6 +647,7 @@ class TLS13Handshake:
 
     def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
         post_handshake = self.state is State.CONNECTED
+        checked_extensions(raw, "CertificateRequest", None, self.state.value)
         message = decode(lambda: CertificateRequest(TLS13), raw, "CertificateRequest")
         context = bytes(message.certificate_request_context)
         if post_handshake and not context:
@@ -640,7 +683,9 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_CERT
 
     def _handle_certificate(self, raw: bytes, events: list[Event]) -> None:
-        context, ders = decode_certificate13(raw)
+        context, entries = decode_certificate13_entries(raw)
+        check_certificate_entries(entries, self.state.value)
+        ders = [der for der, _ in entries]
         if context:
             raise fatal("decode_error", "server Certificate has a non-empty request context")
         if not ders:
@@ -653,12 +698,20 @@ class TLS13Handshake:
             leaf = x509.load_der_x509_certificate(ders[0])
             self._server_public_key = leaf.public_key()
             subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
+            signing_allowed = _allows_signing(leaf)
         except Exception as exc:  # ValueError, KeyError, UnsupportedAlgorithm, ...
             raise fatal(
                 "bad_certificate",
                 f"server certificate does not parse: {exc or type(exc).__name__}",
                 error=CertificateVerificationError,
             ) from None
+        if not signing_allowed:
+            raise fatal(
+                "illegal_parameter",
+                f"server certificate {subject} has a KeyUsage without digitalSignature, so "
+                "its key may not sign the handshake (RFC 8446 section 4.4.2.2)",
+                error=CertificateVerificationError,
+            )
         self._hs.update(raw)
         self.peer_certificates = ders
         self._trace("in", "Certificate", chain_length=len(ders), subject=subject, issuer=issuer)
@@ -849,6 +902,11 @@ class TLS13Handshake:
         events.append(PostHandshakeAuthCompleted(self.client_identity is not None))
 
     def _handle_new_session_ticket(self, raw: bytes, events: list[Event]) -> None:
+        raw_exts = checked_extensions(raw, "NewSessionTicket", None, self.state.value)
+        if any(t == EXT_EARLY_DATA and len(data) != 4 for t, data in raw_exts):
+            raise fatal(  # max_early_data_size is a uint32 (RFC 8446 section 4.2.10)
+                "decode_error", "NewSessionTicket early_data is not 4 bytes", error=DecodeError
+            )
         message = decode(NewSessionTicket, raw, "NewSessionTicket")
         if message.ticket_lifetime > _MAX_TICKET_LIFETIME:
             raise fatal("illegal_parameter", "ticket lifetime exceeds 7 days (RFC 8446 4.6.1)")
@@ -856,6 +914,11 @@ class TLS13Handshake:
             raise fatal("decode_error", "NewSessionTicket with an empty ticket", error=DecodeError)
         if message.ticket_lifetime == 0:  # "discarded immediately" (RFC 8446 4.6.1)
             self._trace("in", "NewSessionTicket", lifetime=0, discarded=True)
+            return
+        self._tickets_received += 1
+        if self._tickets_received > MAX_TICKETS_PER_CONNECTION:
+            if self._tickets_received == MAX_TICKETS_PER_CONNECTION + 1:  # say so once
+                self._trace("in", "NewSessionTicket", discarded=True, reason="too many")
             return
         assert self._schedule is not None and self._suite is not None
         ticket = SessionTicket(
@@ -956,6 +1019,13 @@ class TLS13Handshake:
         if len(raw) != 5 or raw[4] not in (0, 1):
             raise fatal("illegal_parameter" if len(raw) == 5 else "decode_error", "bad KeyUpdate")
         requested = raw[4] == 1
+        self._key_updates_in_a_row += 1
+        if self._key_updates_in_a_row > MAX_KEY_UPDATES:
+            raise fatal(
+                "unexpected_message",
+                f"more than {MAX_KEY_UPDATES} KeyUpdates without application data between them",
+                state=self.state.value,
+            )
         assert self._suite is not None
         self._set_read_keys(
             self._suite, next_traffic_secret(self._suite.hash_name, self._read_secret())
