@@ -118,24 +118,19 @@ def first_byte(argv: list[str], *, env: dict[str, str] | None = None) -> float:
 def rows(files: dict[str, Path], port: int) -> dict[str, list[str]]:
     py = sys.executable
     url = f"https://localhost:{port}/"
+    ca = str(files["ca"])
+    pem = ["--cert", str(files["client_cert"]), "--key", str(files["client_key"])]
     out: dict[str, list[str]] = {
         "python -c pass (floor)": [py, "-c", "import sys; sys.stdout.write('x')"],
         "tlsengine --version": [py, "-m", "tlsengine", "--version"],
-        "tlsengine get (mTLS, to first byte)": [
-            py, "-m", "tlsengine", "get", url, "--cafile", str(files["ca"]),
-            "--pkcs12", str(files["p12"]),
-        ],  # fmt: skip
-        "stdlib ssl + http.client script": [
-            py, "-c", STDLIB_GET, str(port), str(files["ca"]),
-            str(files["client_cert"]), str(files["client_key"]),
-        ],  # fmt: skip
+        "tlsengine get (mTLS, to first byte)": [py, "-m", "tlsengine", "get", url]
+        + ["--cafile", ca, "--pkcs12", str(files["p12"])],
+        "stdlib ssl + http.client script": [py, "-c", STDLIB_GET, str(port), ca]
+        + [str(files["client_cert"]), str(files["client_key"])],
     }
     curl = shutil.which("curl")
     if curl:
-        out["curl"] = [
-            curl, "-s", "--cacert", str(files["ca"]), "--cert", str(files["client_cert"]),
-            "--key", str(files["client_key"]), url,
-        ]  # fmt: skip
+        out["curl"] = [curl, "-s", "--cacert", ca, *pem, url]
     return out
 
 
@@ -151,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(files)
         commands = rows(files, server.port)
         times: dict[str, list[float]] = {name: [] for name in commands}
-        for name, command in commands.items():  # warm the page cache and .pyc files
+        for command in commands.values():  # warm the page cache and .pyc files
             first_byte(command, env=env)
         for _ in range(runs):
             for name, command in commands.items():
