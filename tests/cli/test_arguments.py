@@ -107,3 +107,10 @@ def test_a_version_the_server_lacks_is_named(peers: Peers) -> None:
     assert "does not speak TLS 1.3, the only version we offered; try without --tls1.3" in (
         done.stderr
     )
+
+
+def test_a_malformed_header_is_not_echoed() -> None:
+    """-H often carries a credential (Authorization); a malformed one is not printed back."""
+    done = tlsengine("get", "https://127.0.0.1:9/", "-H", f"Bearer {SECRET}")
+    assert done.returncode == 2 and "'Name: value'" in done.stderr
+    assert SECRET not in done.stderr

@@ -149,7 +149,8 @@ def _request_from(args: argparse.Namespace) -> _Request:
 def _header(text: str) -> tuple[bytes, bytes]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
-        raise ValueError(f"header {text!r} is not of the form 'Name: value'")
+        # Not echoed: a header such as Authorization often carries a credential.
+        raise ValueError("an -H header is not of the form 'Name: value' (not shown)")
     try:
         return name.strip().encode("ascii"), value.strip().encode("latin-1")
     except UnicodeError:
