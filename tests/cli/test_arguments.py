@@ -107,6 +107,19 @@ def test_a_version_the_server_lacks_is_named(peers: Peers) -> None:
     assert "does not speak TLS 1.3, the only version we offered; try without --tls1.3" in (
         done.stderr
     )
+    assert "TLS_AES_128_GCM_SHA256" not in done.stderr  # the suites are beside the point
+
+
+def test_a_default_get_reaches_a_tls12_only_server(peers: Peers) -> None:
+    """Item 9's report: a 1.2-only server once gave a bare protocol_version alert."""
+    srv = peers.python_ssl(
+        verify_mode=ssl.CERT_NONE,
+        minimum_version=ssl.TLSVersion.TLSv1_2,
+        maximum_version=ssl.TLSVersion.TLSv1_2,
+    )
+    done = tlsengine("get", f"https://localhost:{srv.address[1]}/", "--insecure", "-v")
+    assert done.returncode == 0, done.stderr
+    assert "* TLSv1.2 " in done.stderr
 
 
 def test_a_malformed_header_is_not_echoed() -> None:

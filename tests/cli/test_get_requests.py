@@ -138,3 +138,22 @@ def test_verbose_summary_of_a_request_in_the_handshake(
     asked = [line for line in done.stderr.splitlines() if "server asked for" in line]
     expected = "* server asked for a client certificate in the handshake (TLSv1.3, 1 CA name)"
     assert asked == [f"{expected}; sent: both"]
+
+
+def test_tls12_rejection_with_verbose_shows_the_request(
+    peers: Peers, only_b: Path, root_ca: CA
+) -> None:
+    """A TLS 1.2 server refuses inside the handshake: -v still shows what it asked for."""
+    require_tool("openssl")
+    srv = peers.openssl(client_cas=peers.cas(root_ca), verify="require", tls="1.2")
+    done = tlsengine(
+        "get", f"https://localhost:{srv.port}/", "--cafile", str(peers.pki.ca_file),
+        "--pkcs12", str(only_b), "-v",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert (
+        "* server asked for a client certificate in the handshake (TLSv1.2, 1 CA name); "
+        "sent: an empty Certificate" in done.stderr
+    )
+    assert done.stderr.splitlines()[-1].startswith("tlsengine: error: server required")
+    assert f"no identity is under the 1 CA name the server sent: {ROOT_A}" in done.stderr

@@ -116,3 +116,23 @@ def test_unverified_server_got_nothing(peers: Peers, fits_a: Path, root_ca: CA) 
     assert report["outcome"] == "failed" and report["sent"] == "nothing"
     assert report["chosen"] == "probe-a"  # what would go out once the server verifies
     assert "hostname-mismatch" in report["error"]
+
+
+def test_tls12_finished_is_the_verdict(peers: Peers, fits_a: Path, root_ca: CA) -> None:
+    """TLS 1.2: the server's Finished follows our certificate, so it carries the verdict."""
+    require_tool("openssl")
+    srv = peers.openssl(client_cas=peers.cas(root_ca), verify="require", tls="1.2")
+    report = probe(peers, srv.port, fits_a)
+    assert report["version"] == "TLSv1.2"
+    assert (report["outcome"], report["signal"], report["sent"]) == (
+        "accepted",
+        "server-finished",
+        "identity",
+    )
+
+
+def test_tls12_refusal_in_the_handshake(peers: Peers, only_b: Path, root_ca: CA) -> None:
+    require_tool("openssl")
+    srv = peers.openssl(client_cas=peers.cas(root_ca), verify="require", tls="1.2")
+    report = probe(peers, srv.port, only_b)
+    assert (report["outcome"], report["signal"], report["sent"]) == ("rejected", "alert", "empty")

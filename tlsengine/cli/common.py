@@ -206,15 +206,17 @@ def one_line(exc: BaseException, offered: Sequence[str] = DEFAULT_VERSIONS) -> s
             first = first.replace(library, cli)
         return first
     if isinstance(exc, AlertReceived) and exc.description == "protocol_version":
+        # The alert names the one thing in question; the suites and groups we offered
+        # (which the library's message lists) are beside the point here.
         names = [v.replace("TLSv", "TLS ") for v in offered]
         if len(offered) == 1:
             return (
-                f"{first}: the server does not speak {names[0]}, the only version we "
-                f"offered; try without --tls{offered[0][4:]}"
+                f"the server refused our ClientHello with protocol_version: it does not speak "
+                f"{names[0]}, the only version we offered; try without --tls{offered[0][4:]}"
             )
         return (
-            f"{first}: the server speaks none of the versions we offered "
-            f"({' and '.join(names)}); tlsengine does not implement older ones"
+            "the server refused our ClientHello with protocol_version: it speaks none of the "
+            f"versions we offered ({' and '.join(names)}); older ones are not implemented"
         )
     return first
 
