@@ -1,11 +1,14 @@
-"""The socket layer: `ClientContext`, the blocking `TLSSocket` and asyncio streams, all on
-the same sans-IO core."""
+"""The socket layer: `ClientContext`, the blocking `TLSSocket`, asyncio streams, and the
+``ssl`` drop-in (`SSLContext`, `TLSObject`), all on the same sans-IO core."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from .context import ClientContext
+from .inject import extract_from_ssl, inject_into_ssl
+from .sslcontext import SSLContext
+from .tlsobject import TLSObject
 from .tlssocket import TLSSocket, certificate_dict
 
 if TYPE_CHECKING:
@@ -23,4 +26,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ClientContext", "TLSSocket", "TLSStreamWriter", "certificate_dict", "open_connection"]
+__all__ = [
+    "ClientContext",
+    "SSLContext",
+    "TLSObject",
+    "TLSSocket",
+    "TLSStreamWriter",
+    "certificate_dict",
+    "extract_from_ssl",
+    "inject_into_ssl",
+    "open_connection",
+]
