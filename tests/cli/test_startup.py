@@ -10,9 +10,9 @@ import sys
 NEVER_FOR_VERSION = ("cryptography", "tlslite", "h11", "tlsengine.socket", "tlsengine.identity")
 NEVER_FOR_GET = (
     "asyncio",  # only the asyncio streams need it
-    "http.client",  # tlslite-ng's integrations, loaded by its package __init__
-    "xmlrpc",
+    "xmlrpc",  # tlslite-ng's integrations, loaded by its package __init__
     "tlslite.api",
+    "tlslite.integration",
     "tlsengine.cli.demo",
     "tlsengine.cli.probe",
     "tlsengine.cli.inspect",
@@ -56,7 +56,7 @@ def test_help_imports_no_subcommand() -> None:
 
 def test_get_imports_only_what_a_fetch_needs() -> None:
     modules = modules_after("get", "https://127.0.0.1:9/")  # refused: after every import
-    assert "tlsengine.socket.context" in modules and "h11" in modules
+    assert "tlsengine.socket.context" in modules and "urllib3" in modules  # the HTTP layer
     assert loaded(modules, NEVER_FOR_GET) == []
 
 

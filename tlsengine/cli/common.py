@@ -223,7 +223,11 @@ def one_line(exc: BaseException, offered: Sequence[str] = DEFAULT_VERSIONS) -> s
 
 def fail(exc: BaseException, offered: Sequence[str] = DEFAULT_VERSIONS) -> int:
     """One clear line on stderr and a non-zero exit, for errors the user can act on."""
-    usage = isinstance(exc, IdentityError | ValueError)  # the user's input, not the peer
+    # The user's input, not the peer (the HTTP layer's TLS errors are also ssl's, and
+    # ssl.SSLCertVerificationError is a ValueError: still the peer's side).
+    usage = isinstance(exc, IdentityError) or (
+        isinstance(exc, ValueError) and not isinstance(exc, TLSEngineError)
+    )
     kind = "error" if usage or isinstance(exc, TLSEngineError) else type(exc).__name__
     print(f"tlsengine: {kind}: {one_line(exc, offered)}", file=sys.stderr)
     return 2 if usage else 1
