@@ -5,6 +5,7 @@ Bytes in, events and bytes out; the socket layer supplies the I/O.
 
 from __future__ import annotations
 
+from .config import Hooks
 from .connection import REJECTION_ALERTS, ClientConfig, ClientConnection, SessionTicket, State
 from .events import (
     ConnectionClosed,
@@ -15,6 +16,7 @@ from .events import (
     PostHandshakeAuthCompleted,
     SessionTicketReceived,
 )
+from .trace import json_lines
 
 __all__ = [
     "REJECTION_ALERTS",
@@ -24,9 +26,11 @@ __all__ = [
     "DataReceived",
     "Event",
     "HandshakeComplete",
+    "Hooks",
     "KeyUpdated",
     "PostHandshakeAuthCompleted",
     "SessionTicket",
     "SessionTicketReceived",
     "State",
+    "json_lines",
 ]

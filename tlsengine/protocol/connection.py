@@ -36,7 +36,7 @@ from .record import (
     fatal,
     plaintext_records,
 )
-from .tls13 import SessionTicket, State, TLS13Handshake
+from .tls13 import MESSAGE_NAMES, SessionTicket, State, TLS13Handshake
 from .trace import Trace
 
 __all__ = [
@@ -277,6 +277,8 @@ class ClientConnection(TLS13Handshake):
             self._out.append(_CCS_RECORD)
 
     def _send_handshake_flight(self, messages: Sequence[bytes]) -> None:
+        if self.config.hooks is not None:
+            messages = self._hooked_outgoing(messages)
         data = b"".join(messages)
         if self._write is None:
             version = b"\x03\x01" if self.state is State.START else b"\x03\x03"
@@ -286,6 +288,20 @@ class ClientConnection(TLS13Handshake):
         seal = self._write.seal
         for start in range(0, len(data), MAX_PLAINTEXT):
             self._out.append(seal(HANDSHAKE, data[start : start + MAX_PLAINTEXT]))
+
+    def _hooked_outgoing(self, messages: Sequence[bytes]) -> list[bytes]:
+        """Research hooks (config.hooks): the unsafe outgoing rewrite, then the observer."""
+        hooks = self.config.hooks
+        assert hooks is not None
+        out = []
+        for raw in messages:
+            name = MESSAGE_NAMES.get(raw[0], str(raw[0]))
+            if hooks.unsafe_mutate_outgoing is not None:
+                raw = bytes(hooks.unsafe_mutate_outgoing(name, raw))
+            if hooks.on_message is not None:
+                hooks.on_message("out", name, raw)
+            out.append(raw)
+        return out
 
     def _send_alert(self, name: str, level: int = 2) -> None:
         code = getattr(AlertDescription, name, 80)  # internal_error if unknown

@@ -420,7 +420,7 @@ class TLS13Handshake:
         if not self._shares:
             wanted = [g for g in cfg.key_share_groups if g in cfg.groups] or [cfg.groups[0]]
             for group in wanted:
-                share = KeyShare(group)
+                share = KeyShare(group, seed=cfg.seed)
                 self._shares[share.code] = share
         exts: list[Any] = []
         if self._sni is not None:
@@ -602,7 +602,7 @@ class TLS13Handshake:
         self._hrr_suite = suite.code
         self._cookie = bytes(cookie) if cookie is not None else None
         if group is not None:
-            share = KeyShare(GROUP_NAMES[group])
+            share = KeyShare(GROUP_NAMES[group], seed=self.config.seed)
             self._shares = {share.code: share}
         self._trace(
             "in",
@@ -1048,6 +1048,9 @@ class TLS13Handshake:
     def _handle_handshake_message(self, raw: bytes, events: list[Event]) -> bool:
         """Route one message by (state, type); returns True when it changed the read keys."""
         msg_type = raw[0]
+        hooks = self.config.hooks
+        if hooks is not None and hooks.on_message is not None:
+            hooks.on_message("in", MESSAGE_NAMES.get(msg_type, str(msg_type)), raw)
         handler_name = _HANDLERS.get((self.state, msg_type))
         if handler_name is None:
             expected = ", ".join(
