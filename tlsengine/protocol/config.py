@@ -109,5 +109,8 @@ class ClientConfig:
     hooks: Hooks | None = None
 
     def __post_init__(self) -> None:
-        if self.seed is not None and self.random is os.urandom:
+        # a fresh stream per config, so dataclasses.replace() of a used one starts over
+        if self.seed is not None and (
+            self.random is os.urandom or isinstance(self.random, SeededRandom)
+        ):
             self.random = SeededRandom(self.seed)
