@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,7 @@ from typing import Any
 import pytest
 
 from tlsengine.errors import TLSError
-from tlsengine.identity.model import Identity
 from tlsengine.protocol import ClientConfig
-from tlsengine.testing import CA, TestServer
 from tlsengine.testing.replay import (
     Corrupt,
     Drop,
@@ -22,29 +19,10 @@ from tlsengine.testing.replay import (
     Oracle,
     Recording,
     Swap,
-    record,
     replay,
 )
 
 FULL = ["EncryptedExtensions", "CertificateRequest", "Certificate", "CertificateVerify", "Finished"]
-
-
-@pytest.fixture(scope="module")
-def server_key_and_cert(root_ca: CA) -> tuple[Any, Any]:
-    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
-    return cert, key
-
-
-@pytest.fixture(scope="module")
-def recording(
-    server_key_and_cert: tuple[Any, Any], root_ca: CA, client_identity: Identity
-) -> Iterator[Recording]:
-    cert, key = server_key_and_cert
-    with TestServer(
-        [cert], key, request_client_cert=True, ca_names=[root_ca.certificate], app="echo"
-    ) as srv:
-        config = ClientConfig(server_name="localhost", identities=[client_identity], trace=True)
-        yield record(srv.address, config, seed=b"replay tests")
 
 
 def test_recording_holds_the_decrypted_flight_and_no_secret_in_its_repr(

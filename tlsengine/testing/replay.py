@@ -72,6 +72,7 @@ __all__ = [
     "Drop",
     "Duplicate",
     "Edit",
+    "EditRequest",
     "Insert",
     "Mutation",
     "Outcome",
@@ -423,6 +424,43 @@ class Edit:
         return [*messages[:i], raw, *messages[i + 1 :]]
 
 
+@dataclass(frozen=True)
+class EditRequest:
+    """Rewrite the CertificateRequest's fields (None keeps a field as it was).
+
+    ``signature_algorithms``: code points (``()`` sends an empty list; the extension
+    stays). ``certificate_authorities``: DER names for extension 47 (``()`` removes it).
+    ``context``: the request context. ``extra_extensions``: (type, body) pairs appended.
+    Resign the flight (``replay(..., resign_flight=True)``) for the edit to reach selection.
+    """
+
+    signature_algorithms: tuple[int, ...] | None = None
+    certificate_authorities: tuple[bytes, ...] | None = None
+    context: bytes | None = None
+    extra_extensions: tuple[tuple[int, bytes], ...] = ()
+
+    def __call__(self, messages: list[bytes]) -> list[bytes]:
+        return Edit("CertificateRequest", self._change)(messages)
+
+    def _change(self, request: Any) -> None:
+        from tlslite.extensions import TLSExtension
+
+        if self.signature_algorithms is not None:
+            request.supported_signature_algs = [divmod(c, 256) for c in self.signature_algorithms]
+        if self.certificate_authorities is not None:
+            request.extensions = [e for e in request.extensions if e.extType != 47]
+            if self.certificate_authorities:
+                names = b"".join(
+                    len(n).to_bytes(2, "big") + n for n in self.certificate_authorities
+                )
+                body = len(names).to_bytes(2, "big") + names
+                request.extensions.append(TLSExtension(extType=47).create(bytearray(body)))
+        if self.context is not None:
+            request.certificate_request_context = bytearray(self.context)
+        for ext_type, body in self.extra_extensions:
+            request.extensions.append(TLSExtension(extType=ext_type).create(bytearray(body)))
+
+
 # ---------------------------------------------------------------------------- replay
 
 
@@ -512,12 +550,15 @@ def replay(
     resign_flight: bool = False,
     server_key: PrivateKey | None = None,
     config: ClientConfig | None = None,
+    damage: Callable[[bytes], bytes] | None = None,
 ) -> Outcome:
     """Replay the recorded flight (after ``mutations``, in order) against a fresh client.
 
     ``resign_flight`` re-MACs every Finished (and, given ``server_key``, re-signs every
     CertificateVerify) so edits before them reach the client's later stages. ``config``
-    overrides the recorded client configuration (its seed is kept).
+    overrides the recorded client configuration (its seed is kept). ``damage`` rewrites
+    the protected bytes after the ServerHello (byte-level fuzzing *outside* the encryption;
+    the oracle still judges by the messages as intended).
     """
     base = config if config is not None else recording.config
     conn = ClientConnection(replace(base, seed=recording.seed))
@@ -534,6 +575,9 @@ def replay(
     if resign_flight:
         messages = resign(recording, messages, server_key)
     wire = frame(recording, messages, framing)
+    if damage is not None:
+        cut = 5 + len(recording.server_hello)
+        wire = wire[:cut] + damage(wire[cut:])
     events: list[Event] = []
     error: TLSError | None = None
     escaped: BaseException | None = None
