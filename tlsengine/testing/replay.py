@@ -402,7 +402,8 @@ def _decoders(hash_length: int) -> dict[int, Callable[[], Any]]:
 @dataclass(frozen=True)
 class Edit:
     """Decode the target with tlslite-ng, let ``change(message)`` edit its fields in place
-    (or return a replacement message object or raw bytes), and encode it again."""
+    (or return a replacement message object or raw bytes), and encode it again. A target
+    tlslite-ng cannot decode (an earlier mutation broke it) is left as it is."""
 
     target: Target
     change: Callable[[Any], Any]
@@ -415,7 +416,10 @@ class Edit:
         factory = _decoders(self.hash_length).get(messages[i][0])
         if factory is None:
             raise TLSError(f"Edit cannot decode a {name_of(messages[i])} message")
-        message = factory().parse(Parser(bytearray(messages[i][1:])))
+        try:
+            message = factory().parse(Parser(bytearray(messages[i][1:])))
+        except Exception:  # tlslite-ng raises several kinds; nothing to edit then
+            return messages
         result = self.change(message)
         if isinstance(result, bytes | bytearray):
             raw = bytes(result)
