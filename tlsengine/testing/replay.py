@@ -158,6 +158,9 @@ class Recording:
     def __repr__(self) -> str:
         return f"Recording(suite={self.suite.name}, messages={self.names()})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis, IPython
+        printer.text(repr(self))
+
     def names(self) -> list[str]:
         return [name_of(m) for m in self.messages]
 
@@ -403,7 +406,7 @@ def _decoders(hash_length: int) -> dict[int, Callable[[], Any]]:
 class Edit:
     """Decode the target with tlslite-ng, let ``change(message)`` edit its fields in place
     (or return a replacement message object or raw bytes), and encode it again. A target
-    tlslite-ng cannot decode (an earlier mutation broke it) is left as it is."""
+    tlslite-ng cannot decode or re-encode (an earlier mutation broke it) is left as it is."""
 
     target: Target
     change: Callable[[Any], Any]
@@ -424,7 +427,10 @@ class Edit:
         if isinstance(result, bytes | bytearray):
             raw = bytes(result)
         else:
-            raw = bytes((result if result is not None else message).write())
+            try:
+                raw = bytes((result if result is not None else message).write())
+            except Exception:  # a field tlslite-ng decoded but cannot re-encode
+                return messages
         return [*messages[:i], raw, *messages[i + 1 :]]
 
 
@@ -458,11 +464,11 @@ class EditRequest:
                     len(n).to_bytes(2, "big") + n for n in self.certificate_authorities
                 )
                 body = len(names).to_bytes(2, "big") + names
-                request.extensions.append(TLSExtension(extType=47).create(bytearray(body)))
+                request.extensions.append(TLSExtension().create(47, bytearray(body)))
         if self.context is not None:
             request.certificate_request_context = bytearray(self.context)
         for ext_type, body in self.extra_extensions:
-            request.extensions.append(TLSExtension(extType=ext_type).create(bytearray(body)))
+            request.extensions.append(TLSExtension().create(ext_type, bytearray(body)))
 
 
 # ---------------------------------------------------------------------------- replay
