@@ -61,6 +61,7 @@ from ..protocol.keyschedule import (
     KeySchedule,
     Transcript,
     finished_verify_data,
+    next_traffic_secret,
 )
 from ..protocol.keyshare import GROUP_NAMES, KeyShare
 from ..protocol.record import RecordProtection
@@ -84,7 +85,7 @@ __all__ = [
 
 HANDSHAKE, CCS, ALERT, PROTECTED = 22, 20, 21, 23
 ENCRYPTED_EXTENSIONS, CERTIFICATE, CERTIFICATE_REQUEST = 8, 11, 13
-CERTIFICATE_VERIFY, FINISHED = 15, 20
+CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE = 15, 20, 24
 NAMES = {
     1: "ClientHello",
     2: "ServerHello",
@@ -488,6 +489,7 @@ class Outcome:
     violations: list[str]
     connection: ClientConnection = field(repr=False)
     answer: bytes = field(default=b"", repr=False)  # the client's bytes, as sent
+    client_post: list[bytes] = field(default_factory=list)  # post-handshake, decrypted
 
     @property
     def completed(self) -> bool:
@@ -561,6 +563,7 @@ def replay(
     server_key: PrivateKey | None = None,
     config: ClientConfig | None = None,
     damage: Callable[[bytes], bytes] | None = None,
+    post: Sequence[bytes] = (),
 ) -> Outcome:
     """Replay the recorded flight (after ``mutations``, in order) against a fresh client.
 
@@ -568,7 +571,10 @@ def replay(
     CertificateVerify) so edits before them reach the client's later stages. ``config``
     overrides the recorded client configuration (its seed is kept). ``damage`` rewrites
     the protected bytes after the ServerHello (byte-level fuzzing *outside* the encryption;
-    the oracle still judges by the messages as intended).
+    the oracle still judges by the messages as intended). ``post``: records of
+    post-handshake messages (each item one record's handshake content) sent under the
+    server application keys once the handshake completed; a KeyUpdate among them moves
+    the server's keys on, as RFC 8446 section 4.6.3 says.
     """
     base = config if config is not None else recording.config
     conn = ClientConnection(replace(base, seed=recording.seed))
@@ -598,11 +604,41 @@ def replay(
         error = exc
     except Exception as exc:  # noqa: BLE001 - an escape is what the harness exists to find
         escaped = exc
-    seconds = time.perf_counter() - start
     answer = conn.data_to_send()
+    if post and error is None and escaped is None and conn.handshake_complete:
+        for record_bytes in _post_records(recording, messages, post):
+            try:
+                events += conn.receive_data(record_bytes)
+            except TLSError as exc:
+                error = exc
+            except Exception as exc:  # noqa: BLE001 - as above
+                escaped = exc
+            answer += conn.data_to_send()
+            if error is not None or escaped is not None:
+                break
+    seconds = time.perf_counter() - start
     outcome = Outcome(events, error, escaped, seconds, messages, [], None, [], conn, answer)
-    Oracle(recording, messages).judge(answer, outcome)
+    Oracle(recording, messages, post).judge(answer, outcome)
     return outcome
+
+
+def _post_records(
+    recording: Recording, delivered: list[bytes], post: Sequence[bytes]
+) -> list[bytes]:
+    """``post`` sealed under the server application keys the oracle derives itself."""
+    suite = recording.suite
+    transcript = recording.hello_transcript()
+    for raw in delivered:
+        transcript.update(raw)
+    secret = recording.schedule().application(transcript.digest())[1]
+    protection = RecordProtection(suite, secret)
+    out = []
+    for content in post:
+        out.append(protection.seal(HANDSHAKE, content))
+        if any(m[0] == KEY_UPDATE for m in split_messages(content)[0]):
+            secret = next_traffic_secret(suite.hash_name, secret)
+            protection = RecordProtection(suite, secret)
+    return out
 
 
 # ---------------------------------------------------------------------------- oracle
@@ -611,9 +647,14 @@ def replay(
 class Oracle:
     """Judges the client's answer to a delivered flight with its own key schedule."""
 
-    def __init__(self, recording: Recording, delivered: Sequence[bytes]) -> None:
+    def __init__(
+        self, recording: Recording, delivered: Sequence[bytes], post: Sequence[bytes] = ()
+    ) -> None:
         self.recording = recording
         self.delivered = list(delivered)
+        self.post_requested = any(
+            m[0] == CERTIFICATE_REQUEST for content in post for m in split_messages(content)[0]
+        )
         self.valid_prefix, self.requested, self.finished_at = self._judge_flight()
 
     def _judge_flight(self) -> tuple[bool, bool, int | None]:
@@ -657,8 +698,9 @@ class Oracle:
         if self.finished_at is not None:
             for raw in self.delivered[: self.finished_at + 1]:
                 transcript.update(raw)
-        plain = b""
+        plain = post_plain = b""
         switched = False
+        client_app = b""
         for content_type, header, payload in split_records(answer):
             if content_type == CCS:
                 continue
@@ -687,6 +729,14 @@ class Oracle:
                         protection = RecordProtection(rec.suite, client_app)
                         switched = True
                     transcript.update(raw)
+            elif inner == HANDSHAKE:  # after our Finished: post-handshake messages
+                post_plain += data
+                messages, post_plain = split_messages(post_plain)
+                for raw in messages:
+                    outcome.client_post.append(raw)
+                    if raw[0] == KEY_UPDATE:  # our next records use the next secret
+                        client_app = next_traffic_secret(rec.suite.hash_name, client_app)
+                        protection = RecordProtection(rec.suite, client_app)
         sent = {m[0] for m in outcome.client_messages}
         if sent & {CERTIFICATE, CERTIFICATE_VERIFY, FINISHED} and not self.valid_prefix:
             violations.append(
@@ -696,6 +746,8 @@ class Oracle:
             violations.append("client sent a Certificate although no CertificateRequest came")
         if outcome.completed and not self.valid_prefix:
             violations.append("handshake completed on an unauthentic or misordered flight")
+        if any(m[0] == CERTIFICATE for m in outcome.client_post) and not self.post_requested:
+            violations.append("client sent a post-handshake Certificate nobody asked for")
 
     def _server_finished_hash(self) -> bytes:
         transcript = self.recording.hello_transcript()
