@@ -20,7 +20,7 @@ from .replay import (
     record,
     replay,
 )
-from .server import ClientRecord, TestServer, ThreadedServer, enable_mlkem
+from .server import ClientRecord, ResigningServer, TestServer, ThreadedServer, enable_mlkem
 
 __all__ = [
     "CA",
@@ -34,6 +34,7 @@ __all__ = [
     "Insert",
     "Outcome",
     "Recording",
+    "ResigningServer",
     "Swap",
     "record",
     "replay",
