@@ -104,3 +104,31 @@ def test_unsafe_mutate_outgoing_reaches_the_wire(
         talk(server, root_ca, [client_identity], Hooks(unsafe_mutate_outgoing=flip_finished))
     record = server.next_record()
     assert not record.accepted
+
+
+def test_on_message_names_tls12_messages_too(root_ca: CA, client_identity: Identity) -> None:
+    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
+    seen: list[tuple[str, str]] = []
+    with TestServer(
+        [cert], key, request_client_cert=True, versions=("TLSv1.2",), app="echo"
+    ) as srv:
+        ctx = ClientContext(
+            identities=[client_identity],
+            cadata=root_ca.pem.decode(),
+            maximum_version="TLSv1.2",
+            hooks=Hooks(on_message=lambda d, n, raw: seen.append((d, n))),
+        )
+        with ctx.connect(srv.address, server_hostname="localhost") as tls:
+            assert tls.version() == "TLSv1.2"
+    assert ("in", "ServerHelloDone") in seen
+    assert ("out", "ClientKeyExchange") in seen
+    assert ("out", "CertificateVerify") in seen
+
+
+def test_select_hook_works_on_the_sans_io_config_too(client_identity: Identity) -> None:
+    from tlsengine.protocol import ClientConfig
+
+    def pick(info, identities):  # type: ignore[no-untyped-def]
+        return None
+
+    assert ClientConfig(hooks=Hooks(select=pick)).select is pick

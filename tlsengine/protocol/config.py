@@ -120,6 +120,8 @@ class ClientConfig:
     hooks: Hooks | None = None
 
     def __post_init__(self) -> None:
+        if self.hooks is not None and self.hooks.select is not None:
+            self.select = self.hooks.select  # the hook replaces selection outright
         # a fresh stream per config, so dataclasses.replace() of a used one starts over
         if self.seed is not None and (
             self.random is os.urandom or isinstance(self.random, SeededRandom)
