@@ -19,8 +19,9 @@ behind valid encryption, as decrypt-mutate-re-encrypt puts it).
 
 Findings: an *escape* (an exception outside tlsengine's error tree), a *hang* (one case
 over 2 s of CPU time, so a loaded machine does not invent hangs), a *violation* (the
-replay oracle's wire-order judgement, with its own key schedule) and a *refused framing*. Run ``python -m tlsengine.testing.fuzz --flights N
---pkcs12 M``; the exit status is 1 when anything was found.
+replay oracle's wire-order judgement, with its own key schedule) and a *refused framing*.
+Run ``python -m tlsengine.testing.fuzz --flights N --pkcs12 M``; the exit status is 1 when
+anything was found.
 """
 
 from __future__ import annotations
