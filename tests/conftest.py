@@ -26,6 +26,9 @@ TOOL_PACKAGES = {
     "gnutls-serv": "gnutls-bin",
     "certtool": "gnutls-bin",
     "nginx": "nginx-light",
+    "selfserv": "libnss3-tools",
+    "certutil": "libnss3-tools",
+    "pk12util": "libnss3-tools",
 }
 
 
