@@ -3,7 +3,7 @@
 Go names every CA of its ``ClientCAs`` pool in the CertificateRequest, in TLS 1.3
 (``certificate_authorities``) and in TLS 1.2 (the message's own field). What Go 1.2x
 does, as these tests pin down: under ``RequireAndVerifyClientCert`` an empty Certificate
-draws ``certificate_required`` in TLS 1.3 (``bad_certificate`` in TLS 1.2) with "tls:
+draws ``certificate_required`` in TLS 1.3 (``handshake_failure`` in TLS 1.2) with "tls:
 client didn't provide a certificate"; a chain signed by a CA it does not trust draws
 ``unknown_ca`` (Go 1.26; older releases sent ``bad_certificate``).
 Both arrive after our Finished and must surface as ``ClientCertificateRejected``.
@@ -102,6 +102,25 @@ def test_wrong_ca_sends_empty_certificate_and_is_rejected(
     v = verdicts(error.selection)
     assert v["client-b"][0] == v["client-stranger"][0] == "ca-mismatch"
     assert v["client-b"][2] in str(error)  # the user reads why nothing fitted
+    assert line == "FAIL tls: client didn't provide a certificate"
+
+
+@TLS12_PENDING
+def test_tls12_wrong_ca_sends_empty_certificate_and_is_rejected(
+    peers: Peers, root_ca: CA, keystore: dict[str, Identity]
+):
+    """In TLS 1.2 Go refuses the empty Certificate before its Finished, with handshake_failure."""
+    srv = peers.go(client_cas=peers.cas(root_ca), min_version="1.2", max_version="1.2")
+    ctx = context(
+        peers.pki,
+        [keystore["client-stranger"], keystore["client-b"]],
+        maximum_version="TLSv1.2",
+    )
+    tls, error, line = fetch_rejected(ctx, srv)
+    assert_sent_empty(tls)
+    assert error.alert == "handshake_failure"
+    assert error.selection is not None and error.selection.identity is None
+    assert verdicts(error.selection)["client-b"][0] == "ca-mismatch"
     assert line == "FAIL tls: client didn't provide a certificate"
 
 
