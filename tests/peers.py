@@ -740,7 +740,7 @@ class NSSServer(ProcessPeer):
 
     tool = "selfserv"
     name = "nss-selfserv"
-    password = "nss-test"  # of the throwaway PKCS#12 handed to pk12util, never on disk
+    password = "nss-test"  # of the throwaway PKCS#12 handed to pk12util
 
     def __init__(
         self,
@@ -769,18 +769,9 @@ class NSSServer(ProcessPeer):
         # the leaf alone: the server's own CA must not enter the database untrusted-but-
         # present, so the CA list selfserv sends is exactly ``client_cas``
         server = Identity.create(self.pki.certificate, self.pki.key, alias="server")
-        p12 = build_pkcs12([server], self.password)
-        read, write = os.pipe()  # the key reaches pk12util through a pipe, not a file
-        try:
-            os.write(write, p12)  # a few KB: fits the pipe buffer
-        finally:
-            os.close(write)
-        try:
-            self._nss_tool(
-                "pk12util", "-i", "/dev/stdin", "-d", db, "-W", self.password, "-K", "", stdin=read
-            )
-        finally:
-            os.close(read)
+        p12 = self.workdir / "server.p12"  # the throwaway test server's key, like server.key
+        p12.write_bytes(build_pkcs12([server], self.password))
+        self._nss_tool("pk12util", "-i", str(p12), "-d", db, "-W", self.password, "-K", "")
         for i, ca in enumerate(self.client_cas):
             cert = ca.certificate if isinstance(ca, CA) else ca
             path = self.workdir / f"client-ca-{i}.pem"
@@ -789,10 +780,8 @@ class NSSServer(ProcessPeer):
                 "certutil", "-A", "-d", db, "-n", f"client-ca-{i}", "-t", "CT,,", "-i", str(path)
             )
 
-    def _nss_tool(self, tool: str, *args: str, stdin: int | None = None) -> None:
-        done = subprocess.run(
-            [require_tool(tool), *args], stdin=stdin, capture_output=True, timeout=30
-        )
+    def _nss_tool(self, tool: str, *args: str) -> None:
+        done = subprocess.run([require_tool(tool), *args], capture_output=True, timeout=30)
         if done.returncode != 0:
             raise PeerStartError(f"{tool} {args[0]} failed: {done.stderr.decode(errors='replace')}")
 
@@ -816,8 +805,15 @@ class NSSServer(ProcessPeer):
         return "PR_Bind" in self.stderr or "address is already in use" in self.stderr.lower()
 
     def client_subjects(self) -> list[str]:
-        """Client leaf subjects selfserv validated, in order (its auth-certificate hook)."""
-        return re.findall(r"^selfserv: Subject: (.+)$", self.stdout, re.M)
+        """Client leaf subjects selfserv validated, in order. Its auth-certificate hook prints
+        subject and issuer, then ``Certificate Validated`` on stdout, or on failure
+        ``Certificate Invalid, err -N`` on stderr."""
+        validated = (
+            r"^selfserv: Subject: (.+)\n"
+            r"selfserv: Issuer : .+\n"
+            r"selfserv: -- SSL3: Certificate Validated\.$"
+        )
+        return re.findall(validated, self.stdout, re.M)
 
 
 # --------------------------------------------------------------------------- fixtures
