@@ -19,15 +19,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
+from typing import Any
 
 import pytest
-from peers import NSSServer, Peers
+from peers import NSSServer, Peers, ServerPKI
 
+from tlsengine import ClientCertificateRejected
 from tlsengine.identity.model import Identity
 from tlsengine.testing import CA
 
 from .client import (
+    TIMEOUT,
     assert_no_client_auth,
     assert_sent,
     assert_sent_empty,
@@ -35,6 +37,7 @@ from .client import (
     fetch,
     fetch_rejected,
     messages,
+    read_all,
     verdicts,
 )
 from .conftest import KEY_TYPES
@@ -122,13 +125,9 @@ def test_wrong_ca_sends_empty_certificate_and_is_rejected(
     assert srv.client_subjects() == []
 
 
-def rejected_after_request(ctx: object, srv: NSSServer) -> tuple[object, object]:
+def rejected_after_request(ctx: Any, srv: NSSServer) -> tuple[Any, ClientCertificateRejected]:
     """Handshake, send the request, then read until the post-handshake rejection."""
-    from tlsengine import ClientCertificateRejected
-
-    from .client import read_all
-
-    tls = ctx.connect(srv.address, server_hostname="localhost", timeout=10)  # type: ignore[attr-defined]
+    tls = ctx.connect(srv.address, server_hostname="localhost", timeout=TIMEOUT)
     try:
         tls.sendall(REQUEST)
         with pytest.raises(ClientCertificateRejected) as caught:
@@ -200,7 +199,7 @@ def test_ed25519_is_excluded_because_nss_offers_no_eddsa(
 def get_v_post_handshake(
     root_ca: CA,
     keystore_bytes: bytes,
-    server_pki: object,
+    server_pki: ServerPKI,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[subprocess.CompletedProcess[str], NSSServer]:
     """``tlsengine get -v`` with the keystore against selfserv asking after the handshake,
@@ -208,7 +207,7 @@ def get_v_post_handshake(
     work = tmp_path_factory.mktemp("nss-get-v")
     keystore_file = work / "keystore.p12"
     keystore_file.write_bytes(keystore_bytes)
-    srv = NSSServer(work / "nss", server_pki, client_cas=[root_ca], post_handshake=True)  # type: ignore[arg-type]
+    srv = NSSServer(work / "nss", server_pki, client_cas=[root_ca], post_handshake=True)
     with srv:
         done = subprocess.run(
             [
@@ -219,7 +218,7 @@ def get_v_post_handshake(
                 "-v",
                 f"https://localhost:{srv.port}/",
                 "--cafile",
-                str(Path(srv.pki.ca_file)),
+                str(server_pki.ca_file),
                 "--pkcs12",
                 str(keystore_file),
                 "--password-env",
