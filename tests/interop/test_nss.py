@@ -17,12 +17,16 @@ the request with an identity that selfserv validated.
 from __future__ import annotations
 
 import os
+import socket
+import ssl
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
-from peers import NSSServer, Peers, ServerPKI
+from conftest import require_tool
+from peers import NSSServer, Peers, ServerPKI, write_identity
 
 from tlsengine import ClientCertificateRejected
 from tlsengine.identity.model import Identity
@@ -46,12 +50,18 @@ from .logged import (  # noqa: F401 - fixtures registered by import
     keystore_bytes_fixture,
     keystore_fixture,
 )
+from .test_peers_selfcheck import acceptable_ca_names, s_client
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
 
 #: (CAs the server trusts, the keystore identity it must get): with both, load order decides
 CHOICES = [("a", "client-a"), ("b", "client-b"), ("ab", "client-b")]
+#: ``openssl s_client``'s lines for the two roots, sorted
+CA_LINES = [
+    "O = tlsengine test PKI, CN = tlsengine Test Root A",
+    "O = tlsengine test PKI, CN = tlsengine Test Root B",
+]
 REQUEST = b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
 
 
@@ -253,3 +263,43 @@ def test_get_v_summary_names_the_identity_sent_after_the_handshake(
     done, _srv = get_v_post_handshake
     assert "did not ask for a client certificate" not in done.stderr, done.stderr
     assert "client-a" in done.stderr, done.stderr
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+
+@pytest.mark.parametrize("post_handshake", [False, True], ids=["in-handshake", "post-handshake"])
+def test_harness_checked_with_openssl_client(
+    peers: Peers,
+    root_ca: CA,
+    other_root_ca: CA,
+    identity_b: Identity,
+    identity_stranger: Identity,
+    tmp_path: Path,
+    post_handshake: bool,
+):
+    """selfserv itself, checked with a client we trust (stdlib ``ssl`` on OpenSSL, which
+    does post-handshake auth when told to): it accepts client B and refuses the stranger."""
+    srv = peers.nss(client_cas=[root_ca, other_root_ca], post_handshake=post_handshake)
+    if not post_handshake:
+        out = s_client(require_tool("openssl"), srv.port, "-tls1_3")
+        assert sorted(acceptable_ca_names(out)[:2]) == CA_LINES
+    assert echoed(openssl_get(srv, peers.pki, tmp_path, identity_b))
+    assert_validated(srv, identity_b.subject)
+    with pytest.raises((ssl.SSLError, OSError)):
+        openssl_get(srv, peers.pki, tmp_path, identity_stranger)
+    assert srv.client_subjects() == [identity_b.subject]
+
+
+def openssl_get(srv: NSSServer, pki: ServerPKI, tmp_path: Path, identity: Identity) -> bytes:
+    """One request through the stdlib client, post-handshake authentication enabled."""
+    ctx = ssl.create_default_context(cafile=str(pki.ca_file))
+    ctx.post_handshake_auth = True
+    ctx.load_cert_chain(*write_identity(identity, tmp_path / "client"))
+    with socket.create_connection(srv.address, timeout=TIMEOUT) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(REQUEST)
+            data = b""
+            while chunk := tls.recv(65536):
+                data += chunk
+    return data

@@ -10,7 +10,11 @@ surface as ``ClientCertificateRejected``.
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
 import pytest
+from conftest import require_tool
 from peers import Peers
 
 from tlsengine.identity.model import Identity
@@ -25,12 +29,18 @@ from .logged import (  # noqa: F401 - fixtures registered by import
     keystore_bytes_fixture,
     keystore_fixture,
 )
+from .test_peers_selfcheck import acceptable_ca_names, s_client, stdlib_get
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
 
 #: (CAs the server trusts, the keystore identity it must get): with both, load order decides
 CHOICES = [("a", "client-a"), ("b", "client-b"), ("ab", "client-b")]
+#: ``openssl s_client``'s lines for the two roots, sorted
+CA_LINES = [
+    "O = tlsengine test PKI, CN = tlsengine Test Root A",
+    "O = tlsengine test PKI, CN = tlsengine Test Root B",
+]
 # what a TLS 1.3 CertificateVerify from each key type may use
 SCHEMES = {
     "rsa2048": {"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"},
@@ -135,3 +145,25 @@ def test_subject_with_several_attributes_echoes_as_rfc4514(peers: Peers, root_ca
     tls, response, line = fetch(context(peers.pki, [identity]), srv)
     assert_sent(tls, identity)
     assert line == f"CLIENT TLSv1.3 {identity.subject}"
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+
+def test_harness_checked_with_openssl_client(
+    peers: Peers,
+    root_ca: CA,
+    other_root_ca: CA,
+    identity_b: Identity,
+    identity_stranger: Identity,
+    tmp_path: Path,
+):
+    """The rustls server itself, checked with clients we trust (``openssl s_client``, stdlib
+    ``ssl``): it names both CAs, accepts client B, and refuses the stranger."""
+    srv = peers.rustls(client_cas=peers.cas(root_ca, other_root_ca))
+    out = s_client(require_tool("openssl"), srv.port, "-tls1_3")
+    assert sorted(acceptable_ca_names(out)[:2]) == CA_LINES
+    page = stdlib_get(srv.port, peers.pki, tmp_path, identity_b)
+    assert page.endswith(b"\r\n\r\nsubject=CN=client B\n"), page
+    with pytest.raises((ssl.SSLError, OSError)):
+        stdlib_get(srv.port, peers.pki, tmp_path, identity_stranger)
