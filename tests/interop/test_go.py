@@ -14,6 +14,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+import peers as peers_module
 import pytest
 from conftest import require_tool
 from peers import Peers
@@ -199,3 +200,19 @@ def test_harness_checked_with_openssl_client(
     assert page.endswith(b"\r\n\r\nsubject=CN=client B\n"), page
     with pytest.raises((ssl.SSLError, OSError)):
         stdlib_get(srv.port, peers.pki, tmp_path, identity_stranger)
+
+
+@pytest.mark.parametrize("in_ci", [False, True], ids=["local", "ci"])
+def test_missing_toolchain_skips_locally_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, in_ci: bool
+):
+    """No Go, no binary: a local run skips saying how to build; CI=true fails instead."""
+    monkeypatch.setattr(peers_module, "BUILD_DIR", tmp_path)
+    monkeypatch.setattr(peers_module, "TOOLCHAIN_DIRS", ())
+    monkeypatch.setattr(peers_module, "_build_outcome", {})
+    monkeypatch.setattr(peers_module, "IN_CI", in_ci)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    outcome = pytest.fail.Exception if in_ci else pytest.skip.Exception
+    with pytest.raises(outcome, match=r"goserver is not built and `go` is not installed") as e:
+        peers_module.built_peer("goserver")
+    assert "bash tests/peers/build.sh go" in str(e.value)
