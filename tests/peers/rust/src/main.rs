@@ -60,7 +60,8 @@ fn config(cert: &str, key: &str, cas: &str, auth: &str, tls: &str) -> ServerConf
         builder.with_no_client_auth()
     } else {
         let mut roots = RootCertStore::empty();
-        for ca in CertificateDer::pem_file_iter(cas).unwrap_or_else(|e| die(&format!("{cas}: {e}"))) {
+        for ca in CertificateDer::pem_file_iter(cas).unwrap_or_else(|e| die(&format!("{cas}: {e}")))
+        {
             let ca = ca.unwrap_or_else(|e| die(&format!("{cas}: {e}")));
             roots.add(ca).unwrap_or_else(|e| die(&format!("{cas}: {e}")));
         }
@@ -70,9 +71,12 @@ fn config(cert: &str, key: &str, cas: &str, auth: &str, tls: &str) -> ServerConf
             "request" => verifier.allow_unauthenticated().build(),
             _ => die("client auth must be require, request or none"),
         };
-        builder.with_client_cert_verifier(verifier.unwrap_or_else(|e| die(&format!("verifier: {e}"))))
+        builder
+            .with_client_cert_verifier(verifier.unwrap_or_else(|e| die(&format!("verifier: {e}"))))
     };
-    builder.with_single_cert(chain, key).unwrap_or_else(|e| die(&format!("server certificate: {e}")))
+    builder
+        .with_single_cert(chain, key)
+        .unwrap_or_else(|e| die(&format!("server certificate: {e}")))
 }
 
 fn serve(config: Arc<ServerConfig>, stream: TcpStream) {
@@ -175,7 +179,11 @@ fn subject_of(cert: &CertificateDer<'_>) -> Option<String> {
             set = rest;
             let (_, oid, value) = der(atv)?;
             let (_, value, _) = der(value)?;
-            attrs.push(format!("{}={}", attribute_name(oid), escape(&String::from_utf8_lossy(value))));
+            attrs.push(format!(
+                "{}={}",
+                attribute_name(oid),
+                escape(&String::from_utf8_lossy(value))
+            ));
         }
         rdns.push(attrs.join("+"));
     }
@@ -198,7 +206,8 @@ fn attribute_name(oid: &[u8]) -> String {
 fn escape(value: &str) -> String {
     let mut out = String::new();
     for (i, c) in value.chars().enumerate() {
-        let edge = (i == 0 && (c == ' ' || c == '#')) || (i + 1 == value.chars().count() && c == ' ');
+        let edge =
+            (i == 0 && (c == ' ' || c == '#')) || (i + 1 == value.chars().count() && c == ' ');
         if edge || matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';') {
             out.push('\\');
         }
