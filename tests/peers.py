@@ -584,7 +584,7 @@ BUILT_PEERS = {
     "goserver": ("go", "go", "Go from https://go.dev/dl/ (into /usr/local/go)"),
     "rustls-server": ("rust", "cargo", "Rust with rustup (into ~/.cargo)"),
 }
-_build_outcome: dict[str, str] = {}  # binary -> path, or "!" + why it is unavailable
+_build_outcome: dict[str, tuple[str | None, str]] = {}  # binary -> (path, why there is none)
 
 
 def built_peer(name: str) -> str:
@@ -596,16 +596,15 @@ def built_peer(name: str) -> str:
     """
     if name not in _build_outcome:
         _build_outcome[name] = _build(name)
-    outcome = _build_outcome[name]
-    if outcome.startswith("!"):
-        message = outcome[1:]
+    path, why = _build_outcome[name]
+    if path is None:
         if IN_CI:
-            pytest.fail(f"CI=true and {message}; .ci/run should have built it")
-        pytest.skip(message)
-    return outcome
+            pytest.fail(f"CI=true and {why}; .ci/run should have built it")
+        pytest.skip(why)
+    return path
 
 
-def _build(name: str) -> str:
+def _build(name: str) -> tuple[str | None, str]:
     target, toolchain, hint = BUILT_PEERS[name]
     binary = BUILD_DIR / name
     search = os.pathsep.join([os.environ.get("PATH", ""), *TOOLCHAIN_DIRS])
@@ -617,13 +616,12 @@ def _build(name: str) -> str:
             timeout=900,
         )
         if done.returncode != 0:
-            return f"!building {name} failed (bash tests/peers/build.sh {target}):\n" + (
-                done.stderr[-3000:] or done.stdout[-3000:]
-            )
+            output = done.stderr[-3000:] or done.stdout[-3000:]
+            return None, f"building {name} failed (bash tests/peers/build.sh {target}):\n{output}"
     if binary.exists():
-        return str(binary)
-    return (
-        f"!{name} is not built and `{toolchain}` is not installed: install {hint}, "
+        return str(binary), ""
+    return None, (
+        f"{name} is not built and `{toolchain}` is not installed: install {hint}, "
         f"then run bash tests/peers/build.sh {target}"
     )
 

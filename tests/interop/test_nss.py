@@ -184,6 +184,19 @@ def test_untrusted_certificate_is_rejected(
     assert srv.client_subjects() == []
 
 
+def test_optional_request_takes_an_empty_certificate(
+    peers: Peers, root_ca: CA, keystore: dict[str, Identity]
+):
+    """``-r``: asked, nothing under root A, an empty Certificate, and the page comes."""
+    srv = peers.nss(client_cas=[root_ca], verify="request")
+    ctx = context(peers.pki, [keystore["client-stranger"], keystore["client-b"]])
+    tls, page = fetch(ctx, srv.address, REQUEST)
+    assert_sent_empty(tls)
+    assert verdicts(tls.selection)["client-b"][0] == "ca-mismatch"
+    assert echoed(page), page
+    assert srv.client_subjects() == []
+
+
 def test_no_client_auth_server_gets_no_certificate(peers: Peers, keystore: dict[str, Identity]):
     srv = peers.nss(verify="none")
     tls, page = fetch(context(peers.pki, list(keystore.values())), srv.address, REQUEST)
