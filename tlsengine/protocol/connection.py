@@ -93,6 +93,7 @@ class ClientConnection(TLS13Handshake):
         self.client_identity: Identity | None = None
         self.transcript: list[dict[str, Any]] = []
         self.session_tickets: list[SessionTicket] = []
+        self.session_reused = False  # True once the server accepted our session (PSK)
         self._identities: tuple[Identity, ...] = ()
         self._answered_certificate_request = False
         self._out: list[bytes] = []

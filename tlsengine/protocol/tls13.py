@@ -18,7 +18,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -30,6 +30,8 @@ from tlslite.extensions import (
     ClientKeyShareExtension,
     CookieExtension,
     KeyShareEntry,
+    PreSharedKeyExtension,
+    PskIdentity,
     PskKeyExchangeModesExtension,
     SignatureAlgorithmsExtension,
     SNIExtension,
@@ -70,6 +72,8 @@ from .keyschedule import (
     Transcript,
     finished_verify_data,
     next_traffic_secret,
+    psk_binder,
+    transcript_digest,
 )
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
 from .record import fatal
@@ -167,9 +171,18 @@ CV_SCHEMES = frozenset(
 
 @dataclass
 class SessionTicket:
-    """A NewSessionTicket with the PSK it stands for (kept in memory for resumption)."""
+    """A NewSessionTicket with the PSK it stands for (kept in memory for resumption).
 
-    ticket: bytes
+    It also carries what a resumed connection inherits from the one that made it, since a
+    resumed handshake sends neither side's certificate: the server chain verified then
+    (``peer_certificates``) and the identity we had sent (``client_identity``).
+    ``received_at`` is the caller's clock (``ClientConfig.clock``) when it arrived; a
+    ticket without it cannot be aged, so it is never offered.
+    """
+
+    version: ClassVar[str] = "TLSv1.3"
+
+    ticket: bytes = field(repr=False)
     lifetime: int
     age_add: int
     nonce: bytes
@@ -177,9 +190,27 @@ class SessionTicket:
     server_name: str | None
     psk: bytes = field(repr=False)
     alpn_protocol: str | None = None
+    received_at: float | None = None
+    peer_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    client_identity: Identity | None = field(default=None, repr=False)
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the server stops honouring it, on the clock of ``received_at``."""
+        return None if self.received_at is None else self.received_at + self.lifetime
+
+    @property
+    def hash_name(self) -> str:
+        """The suite hash it was made under; only a suite with this hash may resume it."""
+        return CIPHER_SUITES[self.cipher].hash_name
 
     def __reduce__(self) -> NoReturn:  # never let pickle carry the PSK to disk or a queue
         raise TypeError("SessionTicket objects hold a resumption secret and cannot be pickled")
+
+
+def _host_key(host: str | None) -> str | None:
+    """A server name as resumption compares it: DNS names are case-blind, root dot optional."""
+    return host.rstrip(".").lower() if host else None
 
 
 def _is_ip(host: str) -> bool:
@@ -291,6 +322,7 @@ class TLS13Handshake:
     client_identity: Identity | None
     transcript: list[dict[str, Any]]
     session_tickets: list[SessionTicket]
+    session_reused: bool
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool
     _write_closed: bool
@@ -357,6 +389,7 @@ class TLS13Handshake:
         self._resumption_master = b""
         self._offered_exts: set[int] = set()
         self._request_contexts: set[bytes] = set()
+        self._offer: SessionTicket | None = self._resumable_session()
 
     # ------------------------------------------------------------------ START -> WAIT_SH
 
@@ -397,7 +430,7 @@ class TLS13Handshake:
             [CIPHER_SUITES[s].code for s in cfg.cipher_suites],
             extensions=exts,
         )
-        raw = bytes(hello.write())
+        raw = bytes(hello.write()) if self._offer is None else self._sign_psk(hello, self._offer)
         self._hs.update(raw)
         self._send_handshake_flight([raw])
         self._trace(
@@ -410,6 +443,7 @@ class TLS13Handshake:
             alpn=list(cfg.alpn_protocols),
             post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in self._offered_exts,
             retry=self._hrr_seen,
+            resumption=self._offer is not None,
         )
         self.state = State.WAIT_SH
 
@@ -427,8 +461,7 @@ class TLS13Handshake:
             self.state.value,
         )
         suite = self._check_hello_common(hello, exts, "ServerHello")
-        if EXT_PRE_SHARED_KEY in exts:
-            raise fatal("illegal_parameter", "ServerHello accepts a PSK we never offered")
+        resumed = self._accepted_psk(exts.get(EXT_PRE_SHARED_KEY), suite)
         key_share = exts.get(EXT_KEY_SHARE)
         entry = getattr(key_share, "server_share", None)
         if entry is None or entry.group not in self._shares:
@@ -447,7 +480,9 @@ class TLS13Handshake:
         share = self._shares[entry.group]
         shared = share.exchange(bytes(entry.key_exchange))
         self._suite = suite
-        self._schedule = KeySchedule(suite)
+        self._schedule = KeySchedule(suite, resumed.psk if resumed is not None else None)
+        if resumed is not None:
+            self._resume(resumed)
         client_secret, server_secret = self._schedule.handshake(shared, self._hs.digest())
         self._client_hs_secret = client_secret
         self._server_hs_secret = server_secret
@@ -456,7 +491,14 @@ class TLS13Handshake:
         self._shares = {}
         self.version = "TLSv1.3"
         self.cipher = suite.name
-        self._trace("in", "ServerHello", version="TLSv1.3", cipher=suite.name, group=share.group)
+        self._trace(
+            "in",
+            "ServerHello",
+            version="TLSv1.3",
+            cipher=suite.name,
+            group=share.group,
+            resumed=self.session_reused,
+        )
         # transition
         self.state = State.WAIT_EE
 
@@ -504,6 +546,8 @@ class TLS13Handshake:
             self.state.value,
         )
         suite = self._check_hello_common(hello, exts, "HelloRetryRequest")
+        if self._offer is not None and self._offer.hash_name != suite.hash_name:
+            self._offer = None  # RFC 8446 4.1.4: offer no PSK the chosen suite cannot use
         group = getattr(exts.get(EXT_KEY_SHARE), "selected_group", None)
         cookie = getattr(exts.get(EXT_COOKIE), "cookie", None)
         if group is not None:
@@ -554,7 +598,8 @@ class TLS13Handshake:
                 raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
             self.alpn_protocol = chosen
         self._trace("in", "EncryptedExtensions", alpn=self.alpn_protocol, extensions=sorted(exts))
-        self.state = State.WAIT_CERT_CR
+        # a resumed handshake authenticates both sides by the PSK: no certificates follow
+        self.state = State.WAIT_FINISHED if self.session_reused else State.WAIT_CERT_CR
 
     # ------------------------------------------------------------------ WAIT_CERT_CR
 
@@ -693,7 +738,9 @@ class TLS13Handshake:
                 version="TLSv1.3",
                 cipher=suite.name,
                 alpn_protocol=self.alpn_protocol,
-                client_certificate_sent=self.client_identity is not None,
+                client_certificate_sent=self.client_identity is not None
+                and not self.session_reused,
+                session_reused=self.session_reused,
             )
         )
 
@@ -820,11 +867,90 @@ class TLS13Handshake:
             server_name=self._server_name,
             psk=self._schedule.ticket_psk(self._resumption_master, bytes(message.ticket_nonce)),
             alpn_protocol=self.alpn_protocol,
+            received_at=self.config.clock() if self.config.clock is not None else None,
+            peer_certificates=tuple(self.peer_certificates),
+            client_identity=self.client_identity,
         )
         self.session_tickets.append(ticket)
         del self.session_tickets[:-MAX_SESSION_TICKETS]  # keep the newest only
         self._trace("in", "NewSessionTicket", lifetime=ticket.lifetime)
+        if self.config.save_session is not None:
+            self.config.save_session(ticket)
         events.append(SessionTicketReceived(lifetime=ticket.lifetime, ticket=ticket.ticket))
+
+    # ------------------------------------------------------------------ resumption (PSK)
+
+    def _resumable_session(self) -> SessionTicket | None:
+        """``config.session`` if it is a TLS 1.3 ticket this connection may offer, else None.
+
+        Refused (and said so in the trace): no clock to age it, past its lifetime, made
+        for another server name (RFC 8446 4.6.1), or no offered suite shares its hash.
+        """
+        ticket, clock = self.config.session, self.config.clock
+        if not isinstance(ticket, SessionTicket):
+            return None  # none given, or another version's session
+        hashes = {CIPHER_SUITES[s].hash_name for s in self.config.cipher_suites}
+        if clock is None or ticket.received_at is None:
+            why = "no clock to age the ticket with (ClientConfig.clock)"
+        elif not 0 <= clock() - ticket.received_at < ticket.lifetime:
+            why = f"the ticket's lifetime of {ticket.lifetime} s is over"
+        elif _host_key(ticket.server_name) != _host_key(self._server_name):
+            why = "the ticket was issued for another server name"
+        elif ticket.hash_name not in hashes:
+            why = f"no offered cipher suite uses the ticket's hash ({ticket.hash_name})"
+        else:
+            return ticket
+        self._trace("local", "SessionNotOffered", reason=why)
+        return None
+
+    def _sign_psk(self, hello: ClientHello, ticket: SessionTicket) -> bytes:
+        """Encode ``hello`` with pre_shared_key last, its binder over the truncated hello.
+
+        RFC 8446 4.2.11.2: the binder covers the transcript up to the binders list (after a
+        HelloRetryRequest, message_hash(ClientHello1) and the HRR come first).
+        """
+        assert self.config.clock is not None and ticket.received_at is not None
+        age_ms = int((self.config.clock() - ticket.received_at) * 1000)
+        size = CIPHER_SUITES[ticket.cipher].hash_length
+        identity = PskIdentity().create(bytearray(ticket.ticket), (age_ms + ticket.age_add) % 2**32)
+        hello.extensions.append(PreSharedKeyExtension().create([identity], [bytearray(size)]))
+        truncated = bytes(hello.psk_truncate())
+        if self._hrr_seen:
+            transcript = self._hs.copy()
+            transcript.update(truncated)
+            truncated_hash = transcript.digest()
+        else:
+            truncated_hash = transcript_digest(ticket.hash_name, truncated)
+        binder = psk_binder(ticket.hash_name, ticket.psk, truncated_hash)
+        return truncated + (size + 1).to_bytes(2, "big") + bytes((size,)) + binder
+
+    def _accepted_psk(self, extension: Any, suite: CipherSuite) -> SessionTicket | None:
+        """The ticket a ServerHello's pre_shared_key resumes (None: a full handshake).
+
+        It must name our one identity (0) and come with a suite of the ticket's hash.
+        """
+        if extension is None:
+            return None
+        selected = getattr(extension, "selected", None)
+        if self._offer is None:
+            raise fatal("illegal_parameter", "ServerHello accepts a PSK we never offered")
+        if selected != 0:
+            raise fatal(
+                "illegal_parameter",
+                f"ServerHello selects PSK identity {selected}; we offered only identity 0",
+            )
+        if suite.hash_name != self._offer.hash_name:
+            raise fatal(
+                "illegal_parameter",
+                f"ServerHello resumes a {self._offer.hash_name} ticket under {suite.name}",
+            )
+        return self._offer
+
+    def _resume(self, ticket: SessionTicket) -> None:
+        """Take over what the original connection established; nothing here re-sends it."""
+        self.session_reused = True
+        self.peer_certificates = list(ticket.peer_certificates)
+        self.client_identity = ticket.client_identity
 
     def _handle_key_update(self, raw: bytes, events: list[Event]) -> None:
         if len(raw) != 5 or raw[4] not in (0, 1):

@@ -18,6 +18,7 @@ from ..identity.model import Identity
 from ..identity.store import IdentityStore
 from ..verify.chain import PROFILES, Profile, ServerVerifier
 from ..verify.roots import TrustRoots, load_roots
+from .sessions import SessionCache, SessionKey
 from .tlssocket import TLSSocket
 
 VERSIONS = ("TLSv1.2", "TLSv1.3")
@@ -45,6 +46,14 @@ class ClientContext:
     renegotiation; it is kept on the context for the TLS 1.2 core and has no effect on
     TLS 1.3 connections, which cannot renegotiate.
 
+    ``resumption`` (default on) keeps the sessions servers hand out (TLS 1.3 tickets) in
+    ``self.sessions``, a `SessionCache` in memory only, and offers one at the next
+    connection to the same server name and port, so that handshake skips certificates
+    and signatures on both sides. A session is offered only under the identities it was
+    made with: any load, overwrite, clear or pin of the identity store retires it, and
+    each is used once. ``resumption=False`` (or setting the attribute later) neither
+    offers nor keeps any; ``sock.session_reused`` tells whether a connection resumed.
+
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.
@@ -68,6 +77,7 @@ class ClientContext:
         verify_profile: Profile = "webpki",
         cipher_suites: Sequence[str] | None = None,
         groups: Sequence[str] | None = None,
+        resumption: bool = True,
     ) -> None:
         for name, value in (
             ("minimum_version", minimum_version),
@@ -104,6 +114,8 @@ class ClientContext:
             cipher_suites, "cipher_suites", "keyschedule", "CIPHER_SUITES"
         )
         self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
+        self.resumption = bool(resumption)
+        self.sessions = SessionCache()
         # Caller-given roots load now, so a bad cafile fails here (as ssl does); the system
         # bundle loads at the first verified handshake and is cached process-wide.
         self._roots: TrustRoots | None = None
@@ -120,6 +132,7 @@ class ClientContext:
         server_hostname: str | bytes | None = None,
         do_handshake_on_connect: bool = True,
         suppress_ragged_eofs: bool = True,
+        session: Any = None,
     ) -> TLSSocket:
         """Wrap a connected socket; handshakes now unless ``do_handshake_on_connect=False``.
 
@@ -127,12 +140,18 @@ class ClientContext:
         name is IDNA-encoded to its A-label. A failed handshake here closes ``sock``. To
         inspect ``selection`` or ``certificate_request`` after a failure, pass
         ``do_handshake_on_connect=False`` and call ``do_handshake()`` yourself.
+
+        ``session`` (as ``ssl``'s): a session from another socket's ``.session`` to offer
+        instead of one from the cache; ignored when expired, when ``resumption`` is off,
+        or when the identity it was made with is no longer loaded.
         """
         server_hostname = normalize_hostname(server_hostname)
         verifier = self._verifier_for(server_hostname)
 
         def factory() -> Any:
-            return self._connection(server_hostname, verifier)
+            return self._connection(
+                server_hostname, verifier, port=_peer_port(sock), session=session
+            )
 
         tls = TLSSocket(
             sock,
@@ -167,15 +186,23 @@ class ClientContext:
 
     def snapshot_identities(self) -> tuple[tuple[Identity, ...], Any]:
         """(identities, store-or-None) as they are right now; taken once per handshake."""
+        identities, store, _ = self._snapshot()
+        return identities, store
+
+    def _snapshot(self) -> tuple[tuple[Identity, ...], Any, int]:
+        """(identities, store-or-None, generation). The generation is read first, so a
+        load racing the snapshot can only make it look older (its sessions then go
+        unused), never let an old session pass for the new identities."""
         source = self.identities
         if source is None:
             from ..identity.store import default_store
 
             source = default_store()
         if isinstance(source, tuple):
-            return source, None
+            return source, None, 0
+        generation = getattr(source, "generation", 0)
         snapshot = getattr(source, "snapshot", None)
-        return (tuple(snapshot()) if callable(snapshot) else tuple(source)), source
+        return (tuple(snapshot()) if callable(snapshot) else tuple(source)), source, generation
 
     # ------------------------------------------------------------------ internals
 
@@ -208,11 +235,23 @@ class ClientContext:
             self._verifier = verifier
         return verifier
 
-    def _connection(self, server_hostname: str | None, verifier: ServerVerifier | None) -> Any:
+    def _connection(
+        self,
+        server_hostname: str | None,
+        verifier: ServerVerifier | None,
+        port: int | None = None,
+        session: Any = None,
+    ) -> Any:
+        """A fresh sans-IO connection; ``port`` (None when unknown) keys its sessions;
+        ``session``, when given, is offered instead of one from the cache."""
         from ..protocol.connection import ClientConfig, ClientConnection
 
-        identities, store = self.snapshot_identities()
+        identities, store, generation = self._snapshot()
         extra: dict[str, Any] = {}
+        if self.resumption:
+            extra.update(
+                self._session_config(server_hostname, port, identities, store, generation, session)
+            )
         if self.cipher_suites is not None:
             extra["cipher_suites"] = self.cipher_suites
         if self.groups is not None:
@@ -231,6 +270,41 @@ class ClientContext:
             trace=self.trace,
         )
         return ClientConnection(config)
+
+    def _session_config(
+        self,
+        server_hostname: str | None,
+        port: int | None,
+        identities: tuple[Identity, ...],
+        store: Any,
+        generation: int,
+        session: Any = None,
+    ) -> dict[str, Any]:
+        """``session``/``save_session``/``clock`` for one connection, bound to its key."""
+        key = SessionKey(
+            server_name=server_hostname.rstrip(".").lower() if server_hostname else None,
+            port=port,
+            identity_source=store
+            if store is not None
+            else tuple(i.fingerprint for i in identities),
+            generation=generation,
+            verification=(self.verify, self.check_hostname, self.verify_profile),
+        )
+        cache = self.sessions
+
+        def save_session(made: Any) -> None:
+            if self.resumption:  # switched off since this connection started: keep nothing
+                cache.put(key, made)
+
+        if session is None:
+            session = cache.take(key, identities)
+        elif not cache.usable(session, identities):
+            session = None
+        return {
+            "session": session,
+            "save_session": save_session,
+            "clock": cache.clock,  # the clock the cache ages sessions by
+        }
 
     def _selector(
         self, identities: tuple[Identity, ...], store: Any, server_hostname: str | None
@@ -264,6 +338,15 @@ class ClientContext:
         index = IdentityIndex(snapshot)
         self._index_cache = (snapshot, index)
         return index
+
+
+def _peer_port(sock: socket.socket) -> int | None:
+    """The remote port of a connected INET socket (None for others, or not connected)."""
+    try:
+        peer = sock.getpeername()
+    except (OSError, AttributeError):
+        return None
+    return peer[1] if isinstance(peer, tuple) and len(peer) >= 2 else None
 
 
 def _check_identities(identities: Any) -> Any:
