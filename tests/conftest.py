@@ -26,6 +26,7 @@ TOOL_PACKAGES = {
     "gnutls-serv": "gnutls-bin",
     "certtool": "gnutls-bin",
     "nginx": "nginx-light",
+    "apache2": "apache2",
     "selfserv": "libnss3-tools",
     "certutil": "libnss3-tools",
     "pk12util": "libnss3-tools",

@@ -43,8 +43,6 @@ CA_LINES = [
     "O = tlsengine test PKI, CN = tlsengine Test Root A",
     "O = tlsengine test PKI, CN = tlsengine Test Root B",
 ]
-#: the TLS 1.2 client is being written on another branch; strict, so it is noticed when it lands
-TLS12_PENDING = pytest.mark.xfail(strict=True, reason="TLS 1.2 client not implemented yet")
 
 
 def names(info: object) -> list[str]:
@@ -73,7 +71,6 @@ def test_identity_chosen_from_one_keystore_by_ca_names(
     assert line == f"CLIENT TLS 1.3 {want.subject}"
 
 
-@TLS12_PENDING
 @pytest.mark.parametrize(("trusted", "expected"), CHOICES, ids=["ca-a", "ca-b", "ca-a-and-b"])
 def test_tls12_identity_chosen_from_one_keystore_by_ca_names(
     peers: Peers,
@@ -116,7 +113,6 @@ def test_wrong_ca_sends_empty_certificate_and_is_rejected(
     assert line == "FAIL tls: client didn't provide a certificate"
 
 
-@TLS12_PENDING
 def test_tls12_wrong_ca_sends_empty_certificate_and_is_rejected(
     peers: Peers, root_ca: CA, keystore: dict[str, Identity]
 ):

@@ -63,8 +63,6 @@ CA_LINES = [
     "O = tlsengine test PKI, CN = tlsengine Test Root B",
 ]
 REQUEST = b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
-#: the TLS 1.2 client is being written on another branch; strict, so it is noticed when it lands
-TLS12_PENDING = pytest.mark.xfail(strict=True, reason="TLS 1.2 client not implemented yet")
 
 
 def names(info: object) -> list[str]:
@@ -115,7 +113,6 @@ def test_identity_chosen_from_one_keystore_by_ca_names(
         ]
 
 
-@TLS12_PENDING
 def test_tls12_identity_chosen_from_one_keystore_by_ca_names(
     peers: Peers, root_ca: CA, other_root_ca: CA, keystore: dict[str, Identity]
 ):

@@ -41,8 +41,6 @@ CA_LINES = [
     "O = tlsengine test PKI, CN = tlsengine Test Root A",
     "O = tlsengine test PKI, CN = tlsengine Test Root B",
 ]
-#: the TLS 1.2 client is being written on another branch; strict, so it is noticed when it lands
-TLS12_PENDING = pytest.mark.xfail(strict=True, reason="TLS 1.2 client not implemented yet")
 # what a TLS 1.3 CertificateVerify from each key type may use
 SCHEMES = {
     "rsa2048": {"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"},
@@ -78,7 +76,6 @@ def test_identity_chosen_from_one_keystore_by_ca_names(
     assert line == f"CLIENT TLSv1.3 {want.subject}"
 
 
-@TLS12_PENDING
 @pytest.mark.parametrize(("trusted", "expected"), CHOICES, ids=["ca-a", "ca-b", "ca-a-and-b"])
 def test_tls12_identity_chosen_from_one_keystore_by_ca_names(
     peers: Peers,

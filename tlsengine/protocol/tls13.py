@@ -76,13 +76,18 @@ from .keyschedule import (
     transcript_digest,
 )
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
+from .prf import CIPHER_SUITES_12
 from .record import fatal
+from .trace import Trace
 from .wire import (
+    EXT_EARLY_DATA,
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
     certificate_request_fields,
+    check_certificate_entries,
+    checked_extensions,
     decode,
-    decode_certificate13,
+    decode_certificate13_entries,
     encode_certificate13,
     encode_handshake,
     extensions_by_type,
@@ -95,7 +100,11 @@ __all__ = ["State", "SessionTicket", "TLS13Handshake", "Transcript"]
 
 
 class State(enum.Enum):
-    """Client states of RFC 8446 Appendix A, plus CLOSED."""
+    """Client states of RFC 8446 Appendix A, then the TLS 1.2 ones, plus CLOSED.
+
+    TLS 1.2 (tls12.py) shares START, WAIT_SH, WAIT_FINISHED and CONNECTED and names the
+    rest after the message RFC 5246 section 7.3's figure has the client wait for next.
+    """
 
     START = "START"
     WAIT_SH = "WAIT_SH"
@@ -105,6 +114,12 @@ class State(enum.Enum):
     WAIT_CV = "WAIT_CV"
     WAIT_FINISHED = "WAIT_FINISHED"
     CONNECTED = "CONNECTED"
+    # TLS 1.2 (RFC 5246 section 7.3)
+    WAIT_SERVER_CERTIFICATE = "WAIT_SERVER_CERTIFICATE"
+    WAIT_SERVER_KEY_EXCHANGE = "WAIT_SERVER_KEY_EXCHANGE"
+    WAIT_CERTIFICATE_REQUEST_OR_DONE = "WAIT_CERTIFICATE_REQUEST_OR_DONE"
+    WAIT_SERVER_HELLO_DONE = "WAIT_SERVER_HELLO_DONE"
+    WAIT_CHANGE_CIPHER_SPEC = "WAIT_CHANGE_CIPHER_SPEC"
     CLOSED = "CLOSED"
 
 
@@ -141,12 +156,20 @@ EXT_COOKIE = 44
 EXT_KEY_SHARE = 51
 
 TLS13 = (3, 4)
+TLS12 = (3, 3)
 _SERVER_CV_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
 _CLIENT_CV_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 _MAX_TICKET_LIFETIME = 7 * 24 * 3600
 #: Tickets kept per connection: the newest few are all resumption could use, and a server
 #: sending thousands must not grow our memory.
 MAX_SESSION_TICKETS = 8
+#: NewSessionTickets taken per connection; later ones are dropped unread (no PSK derived, no
+#: event): a server issuing tickets without end must not make us derive secrets without end.
+MAX_TICKETS_PER_CONNECTION = 64
+#: KeyUpdates accepted in a row without application data between them; the next one is
+#: fatal (unexpected_message), as BoringSSL's kMaxKeyUpdates and rustls do: each costs a key
+#: derivation and, when update_requested, a KeyUpdate of ours.
+MAX_KEY_UPDATES = 32
 #: Post-handshake CertificateRequests answered per connection: each costs a signature with
 #: the client key; real servers ask once (Apache, OpenSSL, GnuTLS re-authentication).
 MAX_POST_HANDSHAKE_REQUESTS = 32
@@ -270,6 +293,15 @@ def _sni_bytes(server_name: str | None) -> bytes | None:
     return name
 
 
+def _allows_signing(leaf: x509.Certificate) -> bool:
+    """RFC 8446 4.4.2.2: digitalSignature MUST be set when the KeyUsage extension is there."""
+    try:
+        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return usage.digital_signature
+
+
 def _alpn_bytes(protocols: Sequence[str]) -> list[bytes]:
     out = []
     for protocol in protocols:
@@ -320,9 +352,11 @@ class TLS13Handshake:
     certificate_request: Any
     selection: Any
     client_identity: Identity | None
-    transcript: list[dict[str, Any]]
-    session_tickets: list[SessionTicket]
+    transcript: Trace
+    session_tickets: list[Any]  # SessionTicket, or a TLS 1.2 tls12.Session12
     session_reused: bool
+    _key_updates_in_a_row: int
+    _tickets_received: int
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool
     _write_closed: bool
@@ -348,6 +382,16 @@ class TLS13Handshake:
     def _write_secret(self) -> bytes:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # supplied by TLS12Handshake (tls12.py), earlier in the MRO
+
+        def _tls12_client_hello_extensions(self) -> list[Any]: ...
+
+        def _server_chose_tls12(self, hello: Any) -> bool: ...
+
+        def _handle_server_hello12(
+            self, raw: bytes, events: list[Event], hello: Any = None
+        ) -> None: ...
+
     # ------------------------------------------------------------------ setup
 
     def _init_tls13(self) -> None:
@@ -357,6 +401,12 @@ class TLS13Handshake:
             raise HandshakeError(
                 f"unsupported cipher suites {unknown}; choose from {', '.join(CIPHER_SUITES)}"
             )
+        unknown12 = [s for s in cfg.cipher_suites_12 if s not in CIPHER_SUITES_12]
+        if unknown12 or not cfg.cipher_suites_12:
+            raise HandshakeError(
+                f"unsupported TLS 1.2 cipher suites {unknown12}; choose from "
+                f"{', '.join(CIPHER_SUITES_12)}"
+            )
         bad_groups = [g for g in cfg.groups if g not in GROUPS]
         if bad_groups or not cfg.groups:
             raise HandshakeError(
@@ -365,15 +415,20 @@ class TLS13Handshake:
         bad_schemes = [s for s in cfg.signature_schemes if s not in SCHEME_CODES]
         if bad_schemes:
             raise HandshakeError(f"unknown signature schemes {bad_schemes}")
-        if cfg.max_version != "TLSv1.3":
+        versions = ("TLSv1.2", "TLSv1.3")
+        if cfg.min_version not in versions or cfg.max_version not in versions:
             raise HandshakeError(
-                "only TLS 1.3 is implemented so far: use maximum_version='TLSv1.3' "
-                "(ClientContext) or --tls1.3 (command line)"
+                f"versions {cfg.min_version}..{cfg.max_version}: use 'TLSv1.2' or 'TLSv1.3'"
             )
+        if versions.index(cfg.min_version) > versions.index(cfg.max_version):
+            raise HandshakeError(f"min_version {cfg.min_version} is above {cfg.max_version}")
+        self._offer13 = cfg.max_version == "TLSv1.3"
+        self._offer12 = cfg.min_version == "TLSv1.2"
         self._server_name = _server_name_text(cfg.server_name)
         self._sni = _sni_bytes(self._server_name)
         self._alpn = _alpn_bytes(cfg.alpn_protocols)
         self._hs = Transcript()
+        self._client_hello = b""
         self._suite: CipherSuite | None = None
         self._schedule: KeySchedule | None = None
         self._shares: dict[int, KeyShare] = {}
@@ -389,7 +444,7 @@ class TLS13Handshake:
         self._resumption_master = b""
         self._offered_exts: set[int] = set()
         self._request_contexts: set[bytes] = set()
-        self._offer: SessionTicket | None = self._resumable_session()
+        self._offer: SessionTicket | None = self._resumable_session() if self._offer13 else None
 
     # ------------------------------------------------------------------ START -> WAIT_SH
 
@@ -411,32 +466,49 @@ class TLS13Handshake:
         )
         if self._alpn:
             exts.append(ALPNExtension().create([bytearray(p) for p in self._alpn]))
-        exts.append(SupportedVersionsExtension().create([TLS13]))
-        exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
-        if cfg.post_handshake_auth and self._identities:
-            exts.append(TLSExtension(extType=EXT_POST_HANDSHAKE_AUTH).create(bytearray()))
-        if self._cookie is not None:
-            exts.append(CookieExtension().create(bytearray(self._cookie)))
-        exts.append(
-            ClientKeyShareExtension().create(
-                [KeyShareEntry().create(s.code, bytearray(s.public)) for s in self._shares.values()]
+        suites: list[int] = []
+        if self._offer12:  # extended_master_secret, renegotiation_info, ec_point_formats
+            exts += self._tls12_client_hello_extensions()
+        if self._offer13:
+            suites += [CIPHER_SUITES[s].code for s in cfg.cipher_suites]
+            exts.append(
+                SupportedVersionsExtension().create([TLS13, TLS12] if self._offer12 else [TLS13])
             )
-        )
+            exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
+            if cfg.post_handshake_auth and self._identities:
+                exts.append(TLSExtension(extType=EXT_POST_HANDSHAKE_AUTH).create(bytearray()))
+            if self._cookie is not None:
+                exts.append(CookieExtension().create(bytearray(self._cookie)))
+            exts.append(
+                ClientKeyShareExtension().create(
+                    [
+                        KeyShareEntry().create(s.code, bytearray(s.public))
+                        for s in self._shares.values()
+                    ]
+                )
+            )
+        if self._offer12:
+            suites += [CIPHER_SUITES_12[s].code for s in cfg.cipher_suites_12]
         self._offered_exts = {e.extType for e in exts}
         hello = ClientHello().create(
             (3, 3),
             bytearray(self._random),
             bytearray(self._session_id),
-            [CIPHER_SUITES[s].code for s in cfg.cipher_suites],
+            suites,
             extensions=exts,
         )
         raw = bytes(hello.write()) if self._offer is None else self._sign_psk(hello, self._offer)
+        self._client_hello = raw
         self._hs.update(raw)
         self._send_handshake_flight([raw])
         self._trace(
             "out",
             "ClientHello",
-            cipher_suites=list(cfg.cipher_suites),
+            versions=[
+                v for v, on in (("TLSv1.3", self._offer13), ("TLSv1.2", self._offer12)) if on
+            ],
+            cipher_suites=list(cfg.cipher_suites if self._offer13 else ())
+            + list(cfg.cipher_suites_12 if self._offer12 else ()),
             groups=list(cfg.groups),
             key_shares=[s.group for s in self._shares.values()],
             server_name=self._server_name,
@@ -454,11 +526,15 @@ class TLS13Handshake:
         if hello.random == TLS_1_3_HRR:
             self._handle_hello_retry_request(hello, raw)
             return
+        if self._server_chose_tls12(hello):  # the ServerHello's version picks the machine
+            self._handle_server_hello12(raw, events, hello)
+            return
         exts = extensions_by_type(
             hello,
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_PRE_SHARED_KEY}),
             "ServerHello",
             self.state.value,
+            tls13=True,
         )
         suite = self._check_hello_common(hello, exts, "ServerHello")
         resumed = self._accepted_psk(exts.get(EXT_PRE_SHARED_KEY), suite)
@@ -506,6 +582,16 @@ class TLS13Handshake:
         """Checks shared by ServerHello and HelloRetryRequest (RFC 8446 section 4.1.3)."""
         versions = exts.get(EXT_SUPPORTED_VERSIONS)
         chosen = getattr(versions, "version", None)
+        if versions is not None and chosen != TLS13:
+            # RFC 8446 4.2.1: a selected_version we did not offer (0x0303, a draft) is
+            # illegal_parameter; only a ServerHello without the extension speaks TLS 1.2.
+            shown = f"0x{chosen[0]:02x}{chosen[1]:02x}" if isinstance(chosen, tuple) else chosen
+            raise fatal(
+                "illegal_parameter",
+                f"{what} supported_versions selects {shown}, which we did not offer "
+                "(RFC 8446 section 4.2.1)",
+                state=self.state.value,
+            )
         if chosen != TLS13:
             tail = bytes(hello.random[-8:])
             if tail in (TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_1_DOWNGRADE_SENTINEL):
@@ -515,10 +601,18 @@ class TLS13Handshake:
                     "server removed TLS 1.3 (RFC 8446 section 4.1.3)",
                     state=self.state.value,
                 )
-            got = chosen if chosen is not None else hello.server_version
+            # only a HelloRetryRequest gets here: a ServerHello without supported_versions
+            # went to the TLS 1.2 machine
             raise fatal(
                 "protocol_version",
-                f"server chose protocol version {got}; only TLS 1.3 is implemented so far",
+                f"{what} lacks supported_versions, which a TLS 1.3 server must send "
+                "(RFC 8446 section 4.1.4)",
+                state=self.state.value,
+            )
+        if not self._offer13:
+            raise fatal(
+                "protocol_version",
+                f"server chose TLS 1.3, but maximum_version is {self.config.max_version}",
                 state=self.state.value,
             )
         if hello.server_version != (3, 3):
@@ -544,6 +638,7 @@ class TLS13Handshake:
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_COOKIE}),
             "HelloRetryRequest",
             self.state.value,
+            tls13=True,
         )
         suite = self._check_hello_common(hello, exts, "HelloRetryRequest")
         if self._offer is not None and self._offer.hash_name != suite.hash_name:
@@ -584,27 +679,40 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_EE
 
     def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
-        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
         allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
+        raw_exts = checked_extensions(raw, "EncryptedExtensions", allowed, self.state.value)
+        if any(t == EXT_SERVER_NAME and data for t, data in raw_exts):  # RFC 6066 3: SHALL be
+            raise fatal(  # empty; BoringSSL sends decode_error
+                "decode_error",
+                "EncryptedExtensions server_name acknowledgement is not empty",
+                state=self.state.value,
+                error=DecodeError,
+            )
+        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
         exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
-        alpn = exts.get(EXT_ALPN)
-        if alpn is not None:
-            names = alpn.protocol_names or []
-            if len(names) != 1:
-                raise fatal("illegal_parameter", "ALPN answer must name exactly one protocol")
-            chosen = bytes(names[0]).decode("ascii", "replace")
-            if chosen not in self.config.alpn_protocols:
-                raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
-            self.alpn_protocol = chosen
+        self._accept_alpn(exts.get(EXT_ALPN))
         self._trace("in", "EncryptedExtensions", alpn=self.alpn_protocol, extensions=sorted(exts))
         # a resumed handshake authenticates both sides by the PSK: no certificates follow
         self.state = State.WAIT_FINISHED if self.session_reused else State.WAIT_CERT_CR
+
+    def _accept_alpn(self, alpn: Any) -> None:
+        """The server's ALPN answer (EncryptedExtensions, or a TLS 1.2 ServerHello)."""
+        if alpn is None:
+            return
+        names = alpn.protocol_names or []
+        if len(names) != 1:
+            raise fatal("illegal_parameter", "ALPN answer must name exactly one protocol")
+        chosen = bytes(names[0]).decode("ascii", "replace")
+        if chosen not in self.config.alpn_protocols:
+            raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
+        self.alpn_protocol = chosen
 
     # ------------------------------------------------------------------ WAIT_CERT_CR
 
     def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
         post_handshake = self.state is State.CONNECTED
+        checked_extensions(raw, "CertificateRequest", None, self.state.value)
         message = decode(lambda: CertificateRequest(TLS13), raw, "CertificateRequest")
         context = bytes(message.certificate_request_context)
         if post_handshake and not context:
@@ -640,7 +748,9 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_CERT
 
     def _handle_certificate(self, raw: bytes, events: list[Event]) -> None:
-        context, ders = decode_certificate13(raw)
+        context, entries = decode_certificate13_entries(raw)
+        check_certificate_entries(entries, self.state.value)
+        ders = [der for der, _ in entries]
         if context:
             raise fatal("decode_error", "server Certificate has a non-empty request context")
         if not ders:
@@ -649,20 +759,32 @@ class TLS13Handshake:
                 "server sent an empty Certificate (RFC 8446 section 4.4.2.4)",
                 error=DecodeError,
             )
+        self._load_server_leaf(ders)
+        self._hs.update(raw)
+        self.state = State.WAIT_CV
+
+    def _load_server_leaf(self, ders: list[bytes]) -> None:
+        """Keep the chain and the leaf's public key (TLS 1.2 and 1.3); trace the leaf."""
         try:  # cryptography parses lazily: touch what we use now, while errors are ours
             leaf = x509.load_der_x509_certificate(ders[0])
             self._server_public_key = leaf.public_key()
             subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
+            signing_allowed = _allows_signing(leaf)
         except Exception as exc:  # ValueError, KeyError, UnsupportedAlgorithm, ...
             raise fatal(
                 "bad_certificate",
                 f"server certificate does not parse: {exc or type(exc).__name__}",
                 error=CertificateVerificationError,
             ) from None
-        self._hs.update(raw)
+        if not signing_allowed:
+            raise fatal(
+                "illegal_parameter",
+                f"server certificate {subject} has a KeyUsage without digitalSignature, so "
+                "its key may not sign the handshake (RFC 8446 4.4.2.2, RFC 5246 7.4.2)",
+                error=CertificateVerificationError,
+            )
         self.peer_certificates = ders
         self._trace("in", "Certificate", chain_length=len(ders), subject=subject, issuer=issuer)
-        self.state = State.WAIT_CV
 
     # ------------------------------------------------------------------ WAIT_CV
 
@@ -692,17 +814,22 @@ class TLS13Handshake:
             ) from None
         self._hs.update(raw)
         self._trace("in", "CertificateVerify", scheme=scheme)
-        if self.config.verify_chain is not None:
-            try:
-                self.config.verify_chain(list(self.peer_certificates))
-            except CertificateVerificationError as exc:
-                exc.send_alert = _verification_alert(exc)
-                raise
-            except TLSError:
-                raise
-            except Exception as exc:  # a verifier bug must still end in a TLSError
-                raise fatal("internal_error", f"server chain verification failed: {exc!r}") from exc
+        self._verify_server_chain()
         self.state = State.WAIT_FINISHED
+
+    def _verify_server_chain(self) -> None:
+        """The one verify call (TLS 1.2 and 1.3), after the server proved its key."""
+        if self.config.verify_chain is None:
+            return
+        try:
+            self.config.verify_chain(list(self.peer_certificates))
+        except CertificateVerificationError as exc:
+            exc.send_alert = _verification_alert(exc)
+            raise
+        except TLSError:
+            raise
+        except Exception as exc:  # a verifier bug must still end in a TLSError
+            raise fatal("internal_error", f"server chain verification failed: {exc!r}") from exc
 
     # ------------------------------------------------------------------ WAIT_FINISHED
 
@@ -792,8 +919,9 @@ class TLS13Handshake:
         identity = getattr(selection, "identity", None)
         scheme = getattr(selection, "scheme", None)
         offered = list(getattr(info, "signature_schemes", ()) or ())
+        version = getattr(info, "version", "TLSv1.3")
         if identity is not None:
-            usable = usable_schemes(key_profile(identity.private_key), offered, "TLSv1.3")
+            usable = usable_schemes(key_profile(identity.private_key), offered, version)
             if scheme not in usable:
                 scheme = usable[0] if usable else None
             if scheme is None:
@@ -849,6 +977,11 @@ class TLS13Handshake:
         events.append(PostHandshakeAuthCompleted(self.client_identity is not None))
 
     def _handle_new_session_ticket(self, raw: bytes, events: list[Event]) -> None:
+        raw_exts = checked_extensions(raw, "NewSessionTicket", None, self.state.value)
+        if any(t == EXT_EARLY_DATA and len(data) != 4 for t, data in raw_exts):
+            raise fatal(  # max_early_data_size is a uint32 (RFC 8446 section 4.2.10)
+                "decode_error", "NewSessionTicket early_data is not 4 bytes", error=DecodeError
+            )
         message = decode(NewSessionTicket, raw, "NewSessionTicket")
         if message.ticket_lifetime > _MAX_TICKET_LIFETIME:
             raise fatal("illegal_parameter", "ticket lifetime exceeds 7 days (RFC 8446 4.6.1)")
@@ -856,6 +989,11 @@ class TLS13Handshake:
             raise fatal("decode_error", "NewSessionTicket with an empty ticket", error=DecodeError)
         if message.ticket_lifetime == 0:  # "discarded immediately" (RFC 8446 4.6.1)
             self._trace("in", "NewSessionTicket", lifetime=0, discarded=True)
+            return
+        self._tickets_received += 1
+        if self._tickets_received > MAX_TICKETS_PER_CONNECTION:
+            if self._tickets_received == MAX_TICKETS_PER_CONNECTION + 1:  # say so once
+                self._trace("in", "NewSessionTicket", discarded=True, reason="too many")
             return
         assert self._schedule is not None and self._suite is not None
         ticket = SessionTicket(
@@ -956,6 +1094,13 @@ class TLS13Handshake:
         if len(raw) != 5 or raw[4] not in (0, 1):
             raise fatal("illegal_parameter" if len(raw) == 5 else "decode_error", "bad KeyUpdate")
         requested = raw[4] == 1
+        self._key_updates_in_a_row += 1
+        if self._key_updates_in_a_row > MAX_KEY_UPDATES:
+            raise fatal(
+                "unexpected_message",
+                f"more than {MAX_KEY_UPDATES} KeyUpdates without application data between them",
+                state=self.state.value,
+            )
         assert self._suite is not None
         self._set_read_keys(
             self._suite, next_traffic_secret(self._suite.hash_name, self._read_secret())
