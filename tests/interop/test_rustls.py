@@ -171,6 +171,19 @@ def test_subject_with_several_attributes_echoes_as_rfc4514(peers: Peers, root_ca
     assert line == f"CLIENT TLSv1.3 {identity.subject}"
 
 
+@pytest.mark.parametrize("key_type", KEY_TYPES)
+def test_tls12_key_types(peers: Peers, identities_by_key: dict[str, Identity], key_type: str):
+    """Our TLS 1.2 CertificateVerify from every key type, verified by the server."""
+    identity = identities_by_key[key_type]
+    srv = peers.rustls(tls="1.2")
+    ctx = context(peers.pki, [identity], maximum_version="TLSv1.2")
+    tls, response, line = fetch(ctx, srv)
+    assert tls.version() == "TLSv1.2"
+    assert_sent(tls, identity)
+    assert body_of(response) == f"subject={identity.subject}\n"
+    assert line == f"CLIENT TLSv1.2 {identity.subject}"
+
+
 # --------------------------------------------------------------------------- the harness itself
 
 
