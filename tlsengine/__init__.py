@@ -41,6 +41,9 @@ _LAZY = {
     "select_identity": ".selection.select",
     "ClientContext": ".socket.context",
     "TLSSocket": ".socket.tlssocket",
+    "SSLContext": ".socket.sslcontext",
+    "inject_into_ssl": ".socket.inject",
+    "extract_from_ssl": ".socket.inject",
 }
 
 # DESIGN.md names whose layer is not built yet: a clear error instead of an import failure.

@@ -199,6 +199,8 @@ class TLS12Handshake:
 
         def _select_identity(self) -> tuple[Identity | None, str | None]: ...
 
+        def _log_secret(self, label: str, secret: bytes) -> None: ...
+
     # ------------------------------------------------------------------ setup
 
     def _init_tls12(self) -> None:
@@ -342,6 +344,7 @@ class TLS12Handshake:
         self._resumed12 = True
         self.session_reused = True
         self._master = session.master_secret
+        self._log_secret("CLIENT_RANDOM", self._master)
         self.peer_certificates = list(session.peer_certificates)
         self.client_identity = session.client_identity
         keys = key_block(self._suite12, self._master, self._random, self._server_random)
@@ -517,6 +520,7 @@ class TLS12Handshake:
         self._master = extended_master_secret(
             suite.hash_name, premaster, transcript_digest(suite.hash_name, bytes(self._messages12))
         )
+        self._log_secret("CLIENT_RANDOM", self._master)
         if identity is not None and scheme is not None:
             flight.append(self._certificate_verify12(identity, scheme))
         self.client_identity = identity
