@@ -7,7 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$here/.build"
-export PATH="$PATH:/usr/local/go/bin:$HOME/.cargo/bin"
+export PATH="/usr/local/go/bin:$HOME/.cargo/bin:$PATH"
 mkdir -p "$out"
 
 build_go() {
