@@ -1,4 +1,5 @@
-"""The http layer: adapters for the HTTP clients people already use (requests, httpx).
+"""The http layer: the app-facing API (`request`, `Session`, `HttpRequest`, identities
+from a URL) on urllib3, and adapters for the HTTP clients people already use (requests, httpx).
 
 Names load lazily, so ``import tlsengine.http`` needs neither requests nor httpx; asking
 for an adapter whose library is missing raises ImportError naming the extra to install.
@@ -14,6 +15,25 @@ _ADAPTERS = {
     "TLSEngineAdapter": (".adapters", "requests"),
     "HTTPTransport": (".transports", "httpx"),
     "AsyncHTTPTransport": (".transports", "httpx"),
+    # the app-facing API (issue 11): urllib3 is a core dependency
+    "request": (".client", "urllib3"),
+    "Session": (".client", "urllib3"),
+    "Response": (".client", "urllib3"),
+    "TLSInfo": (".client", "urllib3"),
+    "default_session": (".client", "urllib3"),
+    "HttpRequest": (".xhr", "urllib3"),
+    "load_client_certificate_from_url": (".identity_url", "urllib3"),
+    "RequestError": (".errors", "urllib3"),
+    "InvalidURL": (".errors", "urllib3"),
+    "ConnectError": (".errors", "urllib3"),
+    "IncompleteBody": (".errors", "urllib3"),
+    "TooManyRedirects": (".errors", "urllib3"),
+    "HTTPStatusError": (".errors", "urllib3"),
+    "InvalidJSON": (".errors", "urllib3"),
+    "ResponseTooLarge": (".errors", "urllib3"),
+    "InvalidResponse": (".errors", "urllib3"),
+    "InvalidStateError": (".errors", "urllib3"),
+    "Aborted": (".errors", "urllib3"),
 }
 
 

@@ -496,6 +496,7 @@ class TLS12Handshake:
             certificate_types=list(info.certificate_types or ()),
             certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
             signature_schemes=list(info.signature_schemes),
+            ignored_schemes=[f"0x{s:04x}" for s in request.signature_schemes if _md5_or_sha1(s)],
         )
         self._requested12 = True
         self.state = State.WAIT_SERVER_HELLO_DONE
@@ -767,14 +768,23 @@ _HANDLERS12: dict[tuple[State, int], str] = {
 }
 
 
+def _md5_or_sha1(code: int) -> bool:
+    """An RFC 5246 (hash, signature) pair with hash md5 (1) or sha1 (2)."""
+    return code >> 8 in (1, 2)
+
+
 def _request_info12(request: Any, server_name: str | None) -> CertificateRequestInfo:
-    """The selection layer's view of a TLS 1.2 CertificateRequest; bad names -> DecodeError."""
+    """The selection layer's view of a TLS 1.2 CertificateRequest; bad names -> DecodeError.
+
+    MD5 and SHA-1 pairs are left out: RFC 9155 (updating RFC 5246) says they MUST NOT be
+    used for TLS 1.2 signatures, so our CertificateVerify must never pick one.
+    """
     try:
         return CertificateRequestInfo(
             version="TLSv1.2",
             certificate_types=list(request.certificate_types),
             certificate_authorities=list(request.certificate_authorities),
-            signature_schemes=list(request.signature_schemes),
+            signature_schemes=[s for s in request.signature_schemes if not _md5_or_sha1(s)],
             server_name=server_name,
         )
     except TLSError:
