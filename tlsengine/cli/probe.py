@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import sys
 from typing import Any
 
 from ..errors import ClientCertificateRejected, TLSEngineError, TLSTimeout
+from ..protocol.trace import json_lines
 from .common import (
     add_identity_options,
     add_version_options,
@@ -35,13 +37,18 @@ def add_parser(sub: Any) -> None:
     add_version_options(p)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument(
+        "--trace",
+        action="store_true",
+        help="every handshake message and the selection verdicts, as JSON lines on stderr",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     host, port = split_host_port(args.target)
     try:
-        ctx = make_context(args)
+        ctx = make_context(args, trace=args.trace)
     except TLSEngineError as exc:
         return fail(exc)
     try:
@@ -67,9 +74,13 @@ def run(args: argparse.Namespace) -> int:
             outcome, error = "rejected", exc
         except (TLSEngineError, OSError) as exc:
             if tls.certificate_request is None:
+                if args.trace:  # what got as far as it did is the point of tracing
+                    sys.stderr.write(json_lines(tls.transcript))
                 return fail(exc)
             outcome, error = "failed", exc
         report = build_report(tls, outcome, error)
+        if args.trace:
+            sys.stderr.write(json_lines(tls.transcript))
         tls.close()
     if args.json:
         print(json.dumps(report, indent=2))
