@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from ..errors import (
     TLSEngineError,
     TLSTimeout,
 )
+from ..protocol.trace import json_lines
 from .common import (
     add_identity_options,
     add_version_options,
@@ -56,13 +58,18 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument(
+        "--trace",
+        action="store_true",
+        help="every handshake message and the selection verdicts, as JSON lines on stderr",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     host, port = split_host_port(args.target)
     try:
-        ctx = make_context(args)
+        ctx = make_context(args, trace=args.trace)
     except TLSEngineError as exc:
         return fail(exc)
     try:
@@ -84,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
             verdict = Verdict("rejected", "alert", str(exc).splitlines()[0])
         except (TLSEngineError, OSError) as exc:
             if tls.certificate_request is None:
+                if args.trace:  # what got as far as it did is the point of tracing
+                    sys.stderr.write(json_lines(tls.transcript))
                 return fail(exc, offered_versions(args))
             unverified = isinstance(exc, CertificateVerificationError)
             verdict = Verdict("failed", None, one_line(exc), unverified=unverified)
@@ -91,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         if selection is None and verdict.unverified:
             selection = would_send(ctx, tls.certificate_request)
         report = build_report(tls, verdict, selection)
+        if args.trace:
+            sys.stderr.write(json_lines(tls.transcript))
         tls.close()
     if args.json:
         print(json.dumps(report, indent=2))
