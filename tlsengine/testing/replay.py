@@ -854,6 +854,7 @@ def _server_signature_valid(certificate: bytes, cert_verify: bytes, transcript: 
 
 _SUITES_12_BY_CODE = {s.code: s for s in CIPHER_SUITES_12.values()}
 _FORMAT_12 = "tlsengine-recording12/1"
+_HELLO_REQUEST = b"\x00\x00\x00\x00"
 _LEGAL_FLIGHTS_12 = (
     [CERTIFICATE, SERVER_KEY_EXCHANGE, SERVER_HELLO_DONE],
     [CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE],
@@ -1097,13 +1098,17 @@ class Oracle12:
 
     def __init__(self, recording: Recording12, delivered: Sequence[bytes]) -> None:
         self.recording = recording
-        self.delivered = list(delivered)
+        # a HelloRequest is ignored while negotiating and never hashed (RFC 5246 7.4.1.1);
+        # the client answers the first ServerHelloDone: what follows is a later flight
+        flight = [m for m in delivered if m != _HELLO_REQUEST]
+        end = next((i for i, m in enumerate(flight) if m[:1] == b"\x0e"), len(flight))
+        self.delivered = flight[: end + 1]
         self.request: CertificateRequest12 | None = None
         self.valid = self._judge_flight()
 
     def _judge_flight(self) -> bool:
-        """The flight is in RFC 5246 7.3's order, decodes, and its ServerKeyExchange is
-        signed by the key of the Certificate's leaf."""
+        """The flight through the first ServerHelloDone is in RFC 5246 7.3's order,
+        decodes, and its ServerKeyExchange is signed by the key of the Certificate's leaf."""
         types = [m[0] for m in self.delivered]
         if types not in _LEGAL_FLIGHTS_12:
             return False

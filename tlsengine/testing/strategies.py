@@ -36,7 +36,7 @@ from ..cli.pki import CA, SigningHash, generate_key, key_usage_with
 from ..identity.model import Identity, PrivateKey
 from ..protocol.config import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
-from .replay import Corrupt, Drop, Duplicate, EditRequest, Insert, Mutation, Swap
+from .replay import Corrupt, Drop, Duplicate, EditRequest, EditRequest12, Insert, Mutation, Swap
 
 #: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).
 KEY_SPECS = ("p256", "p384", "p521", "ed25519", "ed448", "rsa2048", "rsa1024")
@@ -310,6 +310,52 @@ def flight_mutations(max_size: int = 3) -> st.SearchStrategy[list[Mutation]]:
     return st.lists(message_mutations(), min_size=1, max_size=max_size)
 
 
+#: Targets in a TLS 1.2 first flight (plaintext: the mutations need no re-encryption).
+FLIGHT_TARGETS_12 = ("Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
+
+
+def _targets12() -> st.SearchStrategy[str | int]:
+    return st.sampled_from(FLIGHT_TARGETS_12) | st.integers(0, 5)
+
+
+def request_edits12(pool: StrategyPool | None = None) -> st.SearchStrategy[EditRequest12]:
+    """Edits of a TLS 1.2 CertificateRequest: certificate types (unknown and empty
+    included), schemes (unknown, legacy and empty lists), CA names (garbage too)."""
+    pool = pool or default_pool()
+    names = [n.public_bytes() for n in (*pool.ca_names, _stranger_name())]
+    return st.builds(
+        EditRequest12,
+        certificate_types=st.none()
+        | st.lists(st.sampled_from((1, 2, 64, 65, 66, 0xFF)), max_size=4).map(bytes),
+        signature_algorithms=st.none()
+        | st.lists(st.sampled_from(SCHEME_CODE_POINTS), max_size=8).map(tuple),
+        certificate_authorities=st.none()
+        | st.lists(st.sampled_from(names) | st.binary(max_size=12), max_size=3).map(tuple),
+    )
+
+
+def message_mutations12() -> st.SearchStrategy[Mutation]:
+    """One message-level mutation of a TLS 1.2 first flight."""
+    framed = st.builds(
+        lambda t, body: bytes((t,)) + len(body).to_bytes(3, "big") + body,
+        st.sampled_from((0, 2, 4, 11, 12, 13, 14, 20, 99)),
+        st.binary(max_size=64),
+    )
+    return st.one_of(
+        st.builds(Drop, _targets12()),
+        st.builds(Duplicate, _targets12()),
+        st.builds(Swap, _targets12(), _targets12()),
+        st.builds(Insert, st.integers(0, 5), framed | st.binary(min_size=1, max_size=16)),
+        st.builds(Corrupt, _targets12(), st.integers(0, 4096), st.integers(1, 255)),
+        request_edits12(),
+    )
+
+
+def flight_mutations12(max_size: int = 3) -> st.SearchStrategy[list[Mutation]]:
+    """Lists of mutations of a TLS 1.2 flight (use with `replay` and a `Recording12`)."""
+    return st.lists(message_mutations12(), min_size=1, max_size=max_size)
+
+
 def framings() -> st.SearchStrategy[str | int]:
     """Legal record framings: one record per message, coalesced, or n-byte records."""
     return st.sampled_from(("message", "coalesced")) | st.integers(1, 2**14)
@@ -317,6 +363,10 @@ def framings() -> st.SearchStrategy[str | int]:
 
 __all__ = [
     "FLIGHT_TARGETS",
+    "FLIGHT_TARGETS_12",
+    "flight_mutations12",
+    "message_mutations12",
+    "request_edits12",
     "StrategyPool",
     "certificate_request_infos",
     "flight_mutations",
