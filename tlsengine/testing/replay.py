@@ -25,6 +25,9 @@ exception outside tlsengine's error tree (an *escape*).
 A recording holds the connection's secrets (the shared secret decrypts the whole
 handshake): keep it in memory, or `Recording.save` it to a file you name (mode 0600).
 It never holds a private key: re-signing takes the server key as an argument.
+
+TLS 1.2 (`record12`, `Recording12`, `Oracle12`, at the end of this module) works the same
+way on a plaintext first flight; its oracle also plays the server's last flight.
 """
 
 from __future__ import annotations
