@@ -9,7 +9,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 
 from tlsengine.testing.replay import Recording12, replay
-from tlsengine.testing.strategies import flight_mutations12, framings, request_edits12
+from tlsengine.testing.strategies import (
+    flight_mutations12,
+    framings,
+    key_exchange_edits12,
+    request_edits12,
+)
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -44,3 +49,18 @@ def test_request_edits_reach_selection_safely(recording12: Recording12, edit: An
         assert outcome.connection.selection is not None
     else:
         assert outcome.alert == "decode_error" and outcome.client_names == []
+
+
+@SETTINGS
+@given(edit=key_exchange_edits12())
+def test_resigned_key_exchange_edits_are_refused_or_keyed_safely(
+    recording12: Recording12, server_key_and_cert: tuple[Any, Any], edit: Any
+) -> None:
+    """Re-signed, a hostile group or point reaches the key exchange: the client refuses it
+    with illegal_parameter (RFC 8422 5.4, 5.11) before sending anything, or (a valid
+    point) completes under keys the oracle derived from that very point."""
+    outcome = replay(recording12, [edit], resign_flight=True, server_key=server_key_and_cert[1])
+    assert outcome.ok, (edit, outcome.violations)
+    if not outcome.completed:
+        assert outcome.alert == "illegal_parameter", (edit, outcome.error)
+        assert outcome.client_names == []

@@ -27,6 +27,7 @@ import datetime
 import functools
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -36,7 +37,17 @@ from ..cli.pki import CA, SigningHash, generate_key, key_usage_with
 from ..identity.model import Identity, PrivateKey
 from ..protocol.config import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
-from .replay import Corrupt, Drop, Duplicate, EditRequest, EditRequest12, Insert, Mutation, Swap
+from .replay import (
+    Corrupt,
+    Drop,
+    Duplicate,
+    Edit,
+    EditRequest,
+    EditRequest12,
+    Insert,
+    Mutation,
+    Swap,
+)
 
 #: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).
 KEY_SPECS = ("p256", "p384", "p521", "ed25519", "ed448", "rsa2048", "rsa1024")
@@ -334,6 +345,34 @@ def request_edits12(pool: StrategyPool | None = None) -> st.SearchStrategy[EditR
     )
 
 
+@dataclass(frozen=True)
+class _KeyExchangeEdit:
+    """Set a ServerKeyExchange's group and point (a readable repr for hypothesis)."""
+
+    group: int
+    point: bytes
+
+    def __call__(self, ske: Any) -> None:
+        ske.named_curve = self.group
+        ske.ecdh_Ys = bytearray(self.point)
+
+
+def key_exchange_edits12() -> st.SearchStrategy[Edit]:
+    """Edits of a TLS 1.2 ServerKeyExchange: groups offered or not, points of the right
+    size (zero, low order, random), of the wrong size, empty. Replay them with
+    ``resign_flight=True`` and the server key, so each reaches the key exchange."""
+    sizes = {29: 32, 23: 65, 24: 97, 30: 56, 0x11EC: 1216, 0x0A0A: 4}
+    group = st.sampled_from(sorted(sizes))
+    point = st.one_of(
+        st.binary(min_size=1, max_size=130),
+        group.flatmap(lambda g: st.binary(min_size=sizes[g], max_size=sizes[g])),
+        st.sampled_from((bytes(32), b"\x01" + bytes(31), b"\x04" + bytes(64), b"\x04" * 65)),
+    )
+    return st.builds(_KeyExchangeEdit, group, point).map(
+        lambda change: Edit("ServerKeyExchange", change, version=(3, 3))
+    )
+
+
 def message_mutations12() -> st.SearchStrategy[Mutation]:
     """One message-level mutation of a TLS 1.2 first flight."""
     framed = st.builds(
@@ -365,6 +404,7 @@ __all__ = [
     "FLIGHT_TARGETS",
     "FLIGHT_TARGETS_12",
     "flight_mutations12",
+    "key_exchange_edits12",
     "message_mutations12",
     "request_edits12",
     "StrategyPool",
