@@ -13,7 +13,7 @@ import pytest
 from tlsengine.errors import TLSError
 from tlsengine.identity.model import Identity
 from tlsengine.protocol import ClientConfig
-from tlsengine.testing import CA, TestServer
+from tlsengine.testing import TestServer
 from tlsengine.testing.replay import (
     Corrupt,
     Drop,
@@ -139,8 +139,19 @@ def test_replay_with_another_config_is_refused(recording12: Recording12) -> None
         replay(recording12, config=ClientConfig(server_name="other.example"))
 
 
-def test_chacha20_suite_and_the_wrong_recorder_are_told_apart(
-    server_key_and_cert: tuple[Any, Any], root_ca: CA, client_identity: Identity
+@pytest.mark.parametrize(
+    ("suite", "aead", "prf_hash"),
+    [
+        ("TLS_CHACHA20_POLY1305_SHA256", "chacha20", "sha256"),
+        ("TLS_AES_256_GCM_SHA384", "aesgcm", "sha384"),
+    ],
+)
+def test_other_suites_replay_and_the_wrong_recorder_is_told_apart(
+    server_key_and_cert: tuple[Any, Any],
+    client_identity: Identity,
+    suite: str,
+    aead: str,
+    prf_hash: str,
 ) -> None:
     cert, key = server_key_and_cert
     config = ClientConfig(server_name="localhost", identities=[client_identity])
@@ -149,13 +160,13 @@ def test_chacha20_suite_and_the_wrong_recorder_are_told_apart(
         key,
         versions=("TLSv1.2",),
         groups=["x25519"],
-        cipher_suites=["TLS_CHACHA20_POLY1305_SHA256"],
+        cipher_suites=[suite],
         app="echo",
     ) as srv:
         recording = record12(srv.address, config)
         with pytest.raises(TLSError, match="record12"):
             record(srv.address, config)
-    assert recording.suite.aead == "chacha20"
+    assert (recording.suite.aead, recording.suite.hash_name) == (aead, prf_hash)
     outcome = replay(recording)
     assert outcome.ok and outcome.completed, outcome.violations
     assert outcome.client_names == ["ClientKeyExchange", "Finished"]

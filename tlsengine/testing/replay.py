@@ -67,15 +67,11 @@ from ..protocol.keyschedule import (
     Transcript,
     finished_verify_data,
     next_traffic_secret,
-    transcript_digest,
 )
 from ..protocol.keyshare import GROUP_NAMES, KeyShare
 from ..protocol.prf import (
     CIPHER_SUITES_12,
     CipherSuite12,
-    extended_master_secret,
-    finished_verify_data12,
-    key_block,
 )
 from ..protocol.record import RecordProtection, RecordProtection12
 from ..protocol.wire import SCHEME_CODES, encode_handshake
@@ -1163,14 +1159,11 @@ class Oracle12:
         if premaster is None or not self._seeded_point(cke):
             violations.append("client ClientKeyExchange is not the seeded client's share")
             return b""
-        hash_name = rec.suite.hash_name
         through_cke = transcript[: len(self._transcript()) + _end_of(messages, cke)]
-        master = extended_master_secret(
-            hash_name, premaster, transcript_digest(hash_name, through_cke)
-        )
+        master = _prf12(rec.suite, premaster, b"extended master secret", 48, through_cke)
         self._check_certificate_verify(messages, through_cke, violations)
-        keys = key_block(rec.suite, master, rec.client_hello[6:38], rec.server_hello[6:38])
-        read = RecordProtection12(rec.suite, keys.client_key, keys.client_iv)
+        keys = _key_block12(rec, master)
+        read = RecordProtection12(rec.suite, keys[0], keys[2])
         finished = b""
         for header, payload in sealed:
             try:
@@ -1187,17 +1180,13 @@ class Oracle12:
         if [m[0] for m in done] != [FINISHED]:
             violations.append(f"client sent {[name_of(m) for m in done]} after its CCS")
             return b""
-        expected = finished_verify_data12(
-            hash_name, master, b"client finished", transcript_digest(hash_name, transcript)
-        )
+        expected = _prf12(rec.suite, master, b"client finished", 12, transcript)
         if done[0] != encode_handshake(FINISHED, expected):
             violations.append("client Finished does not verify under the oracle's transcript")
             return b""
         transcript += done[0]
-        server_verify = finished_verify_data12(
-            hash_name, master, b"server finished", transcript_digest(hash_name, transcript)
-        )
-        write = RecordProtection12(rec.suite, keys.server_key, keys.server_iv)
+        server_verify = _prf12(rec.suite, master, b"server finished", 12, transcript)
+        write = RecordProtection12(rec.suite, keys[1], keys[3])
         return b"\x14\x03\x03\x00\x01\x01" + write.seal(
             HANDSHAKE, encode_handshake(FINISHED, server_verify)
         )
@@ -1255,6 +1244,42 @@ class Oracle12:
             outcome.violations.append(f"hang: {outcome.seconds:.2f} s")
         if outcome.completed and not self.valid:
             outcome.violations.append("handshake completed on an unauthentic or misordered flight")
+
+
+def _prf12(
+    suite: CipherSuite12, secret: bytes, label: bytes, length: int, transcript: bytes = b""
+) -> bytes:
+    """tlslite-ng's TLS 1.2 PRF, not the engine's prf.py: the oracle's keys and Finished
+    values come from an implementation the client under test does not share."""
+    from tlslite.handshakehashes import HandshakeHashes
+    from tlslite.mathtls import calc_key
+
+    hashes = HandshakeHashes()
+    hashes.update(bytearray(transcript))
+    out = calc_key(
+        (3, 3), bytearray(secret), suite.code, label, handshake_hashes=hashes, output_length=length
+    )
+    return bytes(out)
+
+
+def _key_block12(recording: Recording12, master: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(client key, server key, client IV, server IV), RFC 5246 6.3, by tlslite-ng."""
+    from tlslite.mathtls import calc_key
+
+    suite = recording.suite
+    k, iv = suite.key_length, suite.fixed_iv_length
+    block = bytes(
+        calc_key(
+            (3, 3),
+            bytearray(master),
+            suite.code,
+            b"key expansion",
+            client_random=bytearray(recording.client_hello[6:38]),
+            server_random=bytearray(recording.server_hello[6:38]),
+            output_length=2 * (k + iv),
+        )
+    )
+    return block[:k], block[k : 2 * k], block[2 * k : 2 * k + iv], block[2 * k + iv :]
 
 
 def _end_of(messages: list[bytes], message: bytes) -> int:
