@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -129,6 +129,7 @@ _FORMAT = "tlsengine-recording/1"
 #: A replay that takes more CPU time than this is reported as a hang (CPU, not wall-clock
 #: time, so a loaded machine does not make false hangs; the sans-IO client never waits).
 HANG_SECONDS = 2.0
+_R = TypeVar("_R")
 
 
 def name_of(message: bytes) -> str:
@@ -165,8 +166,24 @@ def split_messages(data: bytes) -> tuple[list[bytes], bytes]:
 # ---------------------------------------------------------------------------- recording
 
 
+class _Flight:
+    """What both recordings show: the suite and the flight's message names, no secret."""
+
+    suite: CipherSuite | CipherSuite12
+    messages: list[bytes]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(suite={self.suite.name}, messages={self.names()})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis, IPython
+        printer.text(repr(self))
+
+    def names(self) -> list[str]:
+        return [name_of(m) for m in self.messages]
+
+
 @dataclass(repr=False, eq=False)
-class Recording:
+class Recording(_Flight):
     """One recorded handshake: the client's seed and ClientHello, the server's ServerHello
     and its decrypted first flight, and the (EC)DHE shared secret that keys it all.
 
@@ -181,15 +198,6 @@ class Recording:
     shared_secret: bytes
     messages: list[bytes]
     config: ClientConfig = field(default_factory=ClientConfig)
-
-    def __repr__(self) -> str:
-        return f"Recording(suite={self.suite.name}, messages={self.names()})"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis, IPython
-        printer.text(repr(self))
-
-    def names(self) -> list[str]:
-        return [name_of(m) for m in self.messages]
 
     # -------------------------------------------------------------- from bytes
 
@@ -272,17 +280,13 @@ class Recording:
             "shared_secret": self.shared_secret.hex(),
             "messages": [m.hex() for m in self.messages],
         }
-        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=1)
+        _write_private(path, data)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], config: ClientConfig | None = None) -> Recording:
         """Read a `save`d recording; ``config`` must match the one it was recorded with."""
-        try:
-            data = json.loads(Path(path).read_text())
-            if data.get("format") != _FORMAT:
-                raise ValueError(f"format {data.get('format')!r}, expected {_FORMAT}")
+
+        def build(data: dict[str, Any]) -> Recording:
             return cls(
                 bytes.fromhex(data["seed"]),
                 bytes.fromhex(data["client_hello"]),
@@ -292,8 +296,28 @@ class Recording:
                 [bytes.fromhex(m) for m in data["messages"]],
                 config or ClientConfig(),
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise TLSError(f"{os.fspath(path)} is not a tlsengine recording: {exc}") from None
+
+        return _read_recording(path, _FORMAT, build)
+
+
+def _write_private(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """JSON to a file created 0600: a recording's secrets never sit world-readable."""
+    fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, indent=1)
+
+
+def _read_recording(
+    path: str | os.PathLike[str], fmt: str, build: Callable[[dict[str, Any]], _R]
+) -> _R:
+    """``build`` over the file's JSON; anything wrong with the file is one TLSError."""
+    try:
+        data = json.loads(Path(path).read_text())
+        if data.get("format") != fmt:
+            raise ValueError(f"format {data.get('format')!r}, expected {fmt}")
+        return build(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TLSError(f"{os.fspath(path)} is not a tlsengine recording: {exc}") from None
 
 
 def _plain_messages(data: bytes) -> tuple[list[bytes], bytes]:
@@ -585,14 +609,17 @@ def frame(recording: Recording, messages: Sequence[bytes], framing: str | int) -
     (``"coalesced"``), or records of at most ``framing`` bytes (an int: splits messages)."""
     protection = RecordProtection(recording.suite, recording.handshake_secrets()[1])
     out = [_plain_record(recording.server_hello), b"\x14\x03\x03\x00\x01\x01"]
-    if framing == "message":
-        chunks = list(messages)
-    else:
-        size = 2**14 if framing == "coalesced" else max(1, min(int(framing), 2**14))
-        data = b"".join(messages)
-        chunks = [data[i : i + size] for i in range(0, len(data), size)]
-    out += [protection.seal(HANDSHAKE, chunk) for chunk in chunks if chunk]
+    out += [protection.seal(HANDSHAKE, chunk) for chunk in _chunks(messages, framing)]
     return b"".join(out)
+
+
+def _chunks(messages: Sequence[bytes], framing: str | int) -> list[bytes]:
+    """Record payloads: one per message, as few as fit, or at most ``framing`` bytes each."""
+    if framing == "message":
+        return [m for m in messages if m]
+    size = 2**14 if framing == "coalesced" else max(1, min(int(framing), 2**14))
+    data = b"".join(messages)
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def _plain_record(message: bytes) -> bytes:
@@ -861,7 +888,7 @@ _LEGAL_FLIGHTS_12 = (
 
 
 @dataclass(repr=False, eq=False)
-class Recording12:
+class Recording12(_Flight):
     """One recorded TLS 1.2 handshake: the client's seed and ClientHello, the ServerHello
     and the server's first flight through ServerHelloDone (plaintext in TLS 1.2).
 
@@ -875,15 +902,6 @@ class Recording12:
     suite: CipherSuite12
     messages: list[bytes]
     config: ClientConfig = field(default_factory=ClientConfig)
-
-    def __repr__(self) -> str:
-        return f"Recording12(suite={self.suite.name}, messages={self.names()})"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis, IPython
-        printer.text(repr(self))
-
-    def names(self) -> list[str]:
-        return [name_of(m) for m in self.messages]
 
     @property
     def randoms(self) -> bytes:
@@ -935,17 +953,13 @@ class Recording12:
             "suite": self.suite.name,
             "messages": [m.hex() for m in self.messages],
         }
-        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=1)
+        _write_private(path, data)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], config: ClientConfig | None = None) -> Recording12:
         """Read a `save`d recording; ``config`` must match the one it was recorded with."""
-        try:
-            data = json.loads(Path(path).read_text())
-            if data.get("format") != _FORMAT_12:
-                raise ValueError(f"format {data.get('format')!r}, expected {_FORMAT_12}")
+
+        def build(data: dict[str, Any]) -> Recording12:
             return cls(
                 bytes.fromhex(data["seed"]),
                 bytes.fromhex(data["client_hello"]),
@@ -954,8 +968,8 @@ class Recording12:
                 [bytes.fromhex(m) for m in data["messages"]],
                 config or ClientConfig(),
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise TLSError(f"{os.fspath(path)} is not a tlsengine recording: {exc}") from None
+
+        return _read_recording(path, _FORMAT_12, build)
 
 
 def _ske_group(raw: bytes) -> str | None:
@@ -1030,15 +1044,8 @@ def resign12(
 def frame12(recording: Recording12, messages: Sequence[bytes], framing: str | int) -> bytes:
     """The server's plaintext first flight: ServerHello, then ``messages`` one record per
     message, coalesced, or in records of at most ``framing`` bytes."""
-    out = [_plain_record(recording.server_hello)]
-    if framing == "message":
-        chunks = list(messages)
-    else:
-        size = 2**14 if framing == "coalesced" else max(1, min(int(framing), 2**14))
-        data = b"".join(messages)
-        chunks = [data[i : i + size] for i in range(0, len(data), size)]
-    out += [_plain_record(chunk) for chunk in chunks if chunk]
-    return b"".join(out)
+    chunks = _chunks(messages, framing)
+    return b"".join(_plain_record(m) for m in [recording.server_hello, *chunks])
 
 
 def _feed(conn: ClientConnection, data: bytes, outcome: Outcome) -> None:
