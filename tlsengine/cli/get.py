@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         with response:
             try:
                 _write(response, args)
+            except BrokenPipeError:
+                raise  # stdout's reader left (`| head`): main() ends quietly
             except (TLSEngineError, OSError) as exc:
                 _summary(response.tls, log, args)
                 return fail(exc, offered)
