@@ -41,7 +41,19 @@ def read_pkcs12(data: Source) -> bytes:
     raw = read_source(data)
     if raw[:1] != bytes((_SEQUENCE,)):
         refuse_other_pem(raw)
+        return _base64_file(raw) or raw  # else the PKCS#12 parser names what is wrong
     return raw
+
+
+def _base64_file(raw: bytes) -> bytes | None:
+    """A file holding base64 PKCS#12 (``base64 id.p12 > id.b64``, a secret manager's export),
+    decoded; None when it is not that."""
+    try:
+        text = raw.removeprefix(_UTF8_BOM).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    decoded = _b64decode(_WHITESPACE.sub("", _ARMOUR.sub("", text)))
+    return decoded if decoded is not None and decoded[:1] == bytes((_SEQUENCE,)) else None
 
 
 def refuse_other_pem(raw: bytes) -> None:
