@@ -32,6 +32,7 @@ DEFAULT_VERSIONS = ("TLSv1.2", "TLSv1.3")
 
 # The library's advice names its Python keywords; a CLI user needs the option instead.
 _CLI_WORDING = (
+    ("; on an SSLContext, load_verify_locations)", ")"),
     ("pass cafile=/cadata= with", "pass --cafile FILE with"),
     ("pass cafile= or cadata=", "pass --cafile FILE"),
     (

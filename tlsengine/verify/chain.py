@@ -282,7 +282,7 @@ def _translate(
     if rule == "unknown-issuer":
         message += (
             f"; issuer {chain[-1].issuer.rfc4514_string()!r} is not among the trust roots "
-            "(pass cafile=/cadata= with the server's CA)"
+            "(pass cafile=/cadata= with the server's CA; on an SSLContext, load_verify_locations)"
         )
     if rule in {"policy", "missing-san", "not-a-ca"} and profile == "webpki":
         message += "; for a private PKI consider verify_profile='relaxed'"
