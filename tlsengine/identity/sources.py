@@ -40,6 +40,7 @@ def read_pkcs12(data: Source) -> bytes:
     """`read_source` for a PKCS#12 loader: a PEM certificate or key is refused with a way out."""
     raw = read_source(data)
     if raw[:1] != bytes((_SEQUENCE,)):
+        _refuse_java_keystore(raw)
         refuse_other_pem(raw)
         return _base64_file(raw) or raw  # else the PKCS#12 parser names what is wrong
     return raw
@@ -54,6 +55,19 @@ def _base64_file(raw: bytes) -> bytes | None:
         return None
     decoded = _b64decode(_WHITESPACE.sub("", _ARMOUR.sub("", text)))
     return decoded if decoded is not None and decoded[:1] == bytes((_SEQUENCE,)) else None
+
+
+#: Magic numbers of Java's own keystore formats, which Java users often hold instead
+_JAVA_KEYSTORES = {b"\xfe\xed\xfe\xed": "a Java JKS", b"\xce\xce\xce\xce": "a Java JCEKS"}
+
+
+def _refuse_java_keystore(raw: bytes) -> None:
+    kind = _JAVA_KEYSTORES.get(raw[:4])
+    if kind is not None:
+        raise PKCS12FormatError(
+            f"not a PKCS#12 but {kind} keystore; convert it with `keytool -importkeystore "
+            "-srckeystore IN.jks -destkeystore OUT.p12 -deststoretype pkcs12`"
+        )
 
 
 def refuse_other_pem(raw: bytes) -> None:
