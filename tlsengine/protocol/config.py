@@ -65,6 +65,7 @@ class ClientConfig:
     max_version: str = "TLSv1.3"
     min_version: str = "TLSv1.2"
     post_handshake_auth: bool = True
+    send_client_root: bool = False  # a self-signed root ending our chain is left out
     now: datetime | None = None
     trace: bool = False
     random: Callable[[int], bytes] = os.urandom

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.constant_time import bytes_eq
-from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
 from tlslite.extensions import (
     ALPNExtension,
@@ -77,6 +76,7 @@ from .wire import (
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
     certificate_request_fields,
+    chain_der,
     decode,
     decode_certificate13,
     encode_certificate13,
@@ -701,7 +701,7 @@ class TLS13Handshake:
         """Select an identity and build Certificate (+ CertificateVerify), hashing both."""
         identity, scheme = self._select_identity()
         self._answered_certificate_request = True
-        ders = [c.public_bytes(Encoding.DER) for c in identity.chain] if identity else []
+        ders = chain_der(identity.chain, self.config.send_client_root) if identity else ()
         certificate = encode_certificate13(context, ders)
         transcript.update(certificate)
         messages = [certificate]

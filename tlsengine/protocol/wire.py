@@ -9,9 +9,12 @@ tlslite-ng decoder is wrapped so a malformed message ends in ``DecodeError``, ne
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.utils.codec import Parser
 
 from ..errors import DecodeError, PKCS12FormatError
@@ -24,6 +27,7 @@ __all__ = [
     "SCHEME_CODES",
     "Reader",
     "certificate_request_fields",
+    "chain_der",
     "decode",
     "decode_certificate13",
     "decode_certificate_authorities",
@@ -134,6 +138,32 @@ def encode_certificate13(context: bytes, ders: Sequence[bytes]) -> bytes:
     entries = b"".join(len(d).to_bytes(3, "big") + d + b"\x00\x00" for d in ders)
     body = bytes((len(context),)) + context + len(entries).to_bytes(3, "big") + entries
     return encode_handshake(11, body)
+
+
+@functools.lru_cache(maxsize=64)
+def chain_der(chain: tuple[x509.Certificate, ...], include_root: bool) -> tuple[bytes, ...]:
+    """The DER certificates our Certificate message carries for an identity's chain.
+
+    A self-signed root at the end of a longer chain is left out unless ``include_root``:
+    RFC 8446 section 4.4.2 lets a trust anchor be omitted, the server must hold it anyway to
+    trust us, and parsing it costs the server time on every handshake. Cached per chain
+    (certificates hash by their DER), so a connection does no DER encoding of its own.
+    """
+    ders = tuple(cert.public_bytes(Encoding.DER) for cert in chain)
+    if include_root or len(chain) < 2 or not _self_signed(chain[-1]):
+        return ders
+    return ders[:-1]
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    """Subject equals issuer *and* the certificate's own key verifies its signature."""
+    if cert.subject != cert.issuer:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except Exception:  # noqa: BLE001 - any failure (bad signature, odd key) means "not a root"
+        return False
+    return True
 
 
 def decode_certificate_authorities(data: bytes) -> list[bytes]:

@@ -50,6 +50,10 @@ class ClientContext:
     our Finished flight waits for the server's delayed ACK (Nagle), about 40 ms per
     connection on Linux. ``False`` leaves sockets as the kernel or the caller made them.
 
+    ``send_client_root`` (default off): our Certificate leaves out a self-signed root that
+    ends the identity's chain (RFC 8446 section 4.4.2: the server must hold its trust anchor
+    anyway); ``True`` sends the whole chain, for servers that want to see it.
+
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.
@@ -74,6 +78,7 @@ class ClientContext:
         cipher_suites: Sequence[str] | None = None,
         groups: Sequence[str] | None = None,
         tcp_nodelay: bool = True,
+        send_client_root: bool = False,
     ) -> None:
         for name, value in (
             ("minimum_version", minimum_version),
@@ -111,6 +116,7 @@ class ClientContext:
         )
         self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
         self.tcp_nodelay = bool(tcp_nodelay)
+        self.send_client_root = bool(send_client_root)
         # Caller-given roots load now, so a bad cafile fails here (as ssl does); the system
         # bundle loads at the first verified handshake and is cached process-wide.
         self._roots: TrustRoots | None = None
@@ -237,6 +243,7 @@ class ClientContext:
             max_version=self.maximum_version,
             min_version=self.minimum_version,
             post_handshake_auth=self.post_handshake_auth,
+            send_client_root=self.send_client_root,
             trace=self.trace,
         )
         return ClientConnection(config)
