@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import CertificateVerificationError, TLSError
 from ..identity.model import Identity
 from ..identity.store import IdentityStore
+from ..verify.cache import VerificationCache
 from ..verify.chain import PROFILES, Profile, ServerVerifier
 from ..verify.roots import TrustRoots, load_roots
 from .tlssocket import TLSSocket
@@ -54,6 +55,12 @@ class ClientContext:
     ends the identity's chain (RFC 8446 section 4.4.2: the server must hold its trust anchor
     anyway); ``True`` sends the whole chain, for servers that want to see it.
 
+    ``verify_cache`` (default on): a server chain that verified is not verified again for
+    the same server name for up to 5 minutes (`tlsengine.verify.cache.DEFAULT_TTL`) and never
+    past a certificate's ``not_after``; failures are always re-checked. ``False`` turns it
+    off; a `VerificationCache` instance sets its own TTL and size (and may be shared: its
+    keys include the trust roots, so contexts with different roots never share entries).
+
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.
@@ -79,6 +86,7 @@ class ClientContext:
         groups: Sequence[str] | None = None,
         tcp_nodelay: bool = True,
         send_client_root: bool = False,
+        verify_cache: bool | VerificationCache = True,
     ) -> None:
         for name, value in (
             ("minimum_version", minimum_version),
@@ -117,6 +125,15 @@ class ClientContext:
         self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
         self.tcp_nodelay = bool(tcp_nodelay)
         self.send_client_root = bool(send_client_root)
+        if not isinstance(verify_cache, bool | VerificationCache):
+            raise TLSError("verify_cache must be True, False or a VerificationCache")
+        self.verify_cache: VerificationCache | None = (
+            verify_cache
+            if isinstance(verify_cache, VerificationCache)
+            else VerificationCache()
+            if verify_cache
+            else None
+        )
         # Caller-given roots load now, so a bad cafile fails here (as ssl does); the system
         # bundle loads at the first verified handshake and is cached process-wide.
         self._roots: TrustRoots | None = None
@@ -219,6 +236,7 @@ class ClientContext:
                 roots,
                 check_hostname=self.check_hostname,
                 profile=self.verify_profile,
+                cache=self.verify_cache,
             )
             self._verifier = verifier
         return verifier
