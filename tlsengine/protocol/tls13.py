@@ -14,36 +14,17 @@ The class is a mixin: ``ClientConnection`` (connection.py) supplies the record I
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.constant_time import bytes_eq
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
-from tlslite.extensions import (
-    ALPNExtension,
-    ClientKeyShareExtension,
-    CookieExtension,
-    KeyShareEntry,
-    PskKeyExchangeModesExtension,
-    SignatureAlgorithmsExtension,
-    SNIExtension,
-    SupportedGroupsExtension,
-    SupportedVersionsExtension,
-    TLSExtension,
-)
-from tlslite.messages import (
-    CertificateRequest,
-    CertificateVerify,
-    ClientHello,
-    EncryptedExtensions,
-    NewSessionTicket,
-    ServerHello,
-)
+from tlslite.messages import NewSessionTicket
 
 from ..errors import (
     CertificateVerificationError,
@@ -79,9 +60,24 @@ from .wire import (
     chain_der,
     decode,
     decode_certificate13,
+    decode_certificate_request13,
+    decode_certificate_verify13,
+    decode_encrypted_extensions,
+    decode_server_hello,
     encode_certificate13,
+    encode_client_hello,
     encode_handshake,
+    ext_alpn,
+    ext_cookie,
+    ext_empty,
+    ext_key_share,
+    ext_psk_key_exchange_modes,
+    ext_server_name,
+    ext_signature_algorithms,
+    ext_supported_groups,
+    ext_supported_versions,
     extensions_by_type,
+    server_leaf,
 )
 
 if TYPE_CHECKING:
@@ -367,37 +363,27 @@ class TLS13Handshake:
             for group in wanted:
                 share = KeyShare(group)
                 self._shares[share.code] = share
-        exts: list[Any] = []
+        exts: list[tuple[int, bytes]] = []
         if self._sni is not None:
-            exts.append(SNIExtension().create(bytearray(self._sni)))
-        exts.append(SupportedGroupsExtension().create([GROUPS[g] for g in cfg.groups]))
-        exts.append(
-            SignatureAlgorithmsExtension().create(
-                [divmod(SCHEME_CODES[s], 256) for s in cfg.signature_schemes]
-            )
-        )
+            exts.append(ext_server_name(self._sni))
+        exts.append(ext_supported_groups([GROUPS[g] for g in cfg.groups]))
+        exts.append(ext_signature_algorithms([SCHEME_CODES[s] for s in cfg.signature_schemes]))
         if self._alpn:
-            exts.append(ALPNExtension().create([bytearray(p) for p in self._alpn]))
-        exts.append(SupportedVersionsExtension().create([TLS13]))
-        exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
+            exts.append(ext_alpn(self._alpn))
+        exts.append(ext_supported_versions([0x0304]))
+        exts.append(ext_psk_key_exchange_modes([1]))  # psk_dhe_ke
         if cfg.post_handshake_auth and self._identities:
-            exts.append(TLSExtension(extType=EXT_POST_HANDSHAKE_AUTH).create(bytearray()))
+            exts.append(ext_empty(EXT_POST_HANDSHAKE_AUTH))
         if self._cookie is not None:
-            exts.append(CookieExtension().create(bytearray(self._cookie)))
-        exts.append(
-            ClientKeyShareExtension().create(
-                [KeyShareEntry().create(s.code, bytearray(s.public)) for s in self._shares.values()]
-            )
-        )
-        self._offered_exts = {e.extType for e in exts}
-        hello = ClientHello().create(
-            (3, 3),
-            bytearray(self._random),
-            bytearray(self._session_id),
+            exts.append(ext_cookie(self._cookie))
+        exts.append(ext_key_share([(s.code, s.public) for s in self._shares.values()]))
+        self._offered_exts = {ext_type for ext_type, _ in exts}
+        raw = encode_client_hello(
+            self._random,
+            self._session_id,
             [CIPHER_SUITES[s].code for s in cfg.cipher_suites],
-            extensions=exts,
+            exts,
         )
-        raw = bytes(hello.write())
         self._hs.update(raw)
         self._send_handshake_flight([raw])
         self._trace(
@@ -416,7 +402,7 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_SH
 
     def _handle_server_hello(self, raw: bytes, events: list[Event]) -> None:
-        hello = decode(ServerHello, raw, "ServerHello")
+        hello = decode_server_hello(raw)
         if hello.random == TLS_1_3_HRR:
             self._handle_hello_retry_request(hello, raw)
             return
@@ -540,7 +526,7 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_EE
 
     def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
-        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
+        message = decode_encrypted_extensions(raw)
         allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
         exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
@@ -560,31 +546,26 @@ class TLS13Handshake:
 
     def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
         post_handshake = self.state is State.CONNECTED
-        message = decode(lambda: CertificateRequest(TLS13), raw, "CertificateRequest")
+        message = decode_certificate_request13(raw)
         context = bytes(message.certificate_request_context)
         if post_handshake and not context:
             raise fatal("illegal_parameter", "post-handshake CertificateRequest needs a context")
         if not post_handshake and context:
             raise fatal("illegal_parameter", "CertificateRequest context must be empty here")
-        fields = certificate_request_fields(message, self.state.value)
-        info = _make_request_info(
-            context=context,
-            post_handshake=post_handshake,
-            server_name=self._server_name,
-            **fields,
-        )
+        info = _request_info(raw, self.state.value, post_handshake, self._server_name)
         self.certificate_request = info
-        self._trace(
-            "in",
-            "CertificateRequest",
-            post_handshake=post_handshake,
-            certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
-            signature_schemes=list(info.signature_schemes),
-            signature_schemes_cert=None
-            if info.signature_schemes_cert is None
-            else list(info.signature_schemes_cert),
-            oid_filters=[oid for oid, _ in info.oid_filters],
-        )
+        if self.config.trace:
+            self._trace(
+                "in",
+                "CertificateRequest",
+                post_handshake=post_handshake,
+                certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
+                signature_schemes=list(info.signature_schemes),
+                signature_schemes_cert=None
+                if info.signature_schemes_cert is None
+                else list(info.signature_schemes_cert),
+                oid_filters=[oid for oid, _ in info.oid_filters],
+            )
         if post_handshake:
             self._answer_post_handshake_request(raw, info, context, events)
             return
@@ -604,25 +585,26 @@ class TLS13Handshake:
                 "server sent an empty Certificate (RFC 8446 section 4.4.2.4)",
                 error=DecodeError,
             )
-        try:  # cryptography parses lazily: touch what we use now, while errors are ours
-            leaf = x509.load_der_x509_certificate(ders[0])
-            self._server_public_key = leaf.public_key()
-            subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
+        try:  # parsed once per distinct leaf; errors are still ours to translate
+            leaf = server_leaf(ders[0])
         except Exception as exc:  # ValueError, KeyError, UnsupportedAlgorithm, ...
             raise fatal(
                 "bad_certificate",
                 f"server certificate does not parse: {exc or type(exc).__name__}",
                 error=CertificateVerificationError,
             ) from None
+        self._server_public_key = leaf.public_key
         self._hs.update(raw)
         self.peer_certificates = ders
-        self._trace("in", "Certificate", chain_length=len(ders), subject=subject, issuer=issuer)
+        self._trace(
+            "in", "Certificate", chain_length=len(ders), subject=leaf.subject, issuer=leaf.issuer
+        )
         self.state = State.WAIT_CV
 
     # ------------------------------------------------------------------ WAIT_CV
 
     def _handle_certificate_verify(self, raw: bytes, events: list[Event]) -> None:
-        message = decode(lambda: CertificateVerify(TLS13), raw, "CertificateVerify")
+        message = decode_certificate_verify13(raw)
         hi, lo = message.signatureAlgorithm
         scheme = scheme_name(hi << 8 | lo)
         if scheme not in self.config.signature_schemes or scheme not in CV_SCHEMES:
@@ -894,6 +876,22 @@ _VERIFICATION_ALERTS = {
 
 def _verification_alert(exc: CertificateVerificationError) -> str:
     return _VERIFICATION_ALERTS.get(exc.rule or "", "bad_certificate")
+
+
+@functools.lru_cache(maxsize=64)
+def _request_info(
+    raw: bytes, state: str, post_handshake: bool, server_name: str | None
+) -> CertificateRequestInfo:
+    """The CertificateRequestInfo of one CertificateRequest message, decoded once per
+    distinct message: a server sends the same request every time, and normalising its CA
+    names is the costly part. The info is frozen, so connections may share it."""
+    message = decode_certificate_request13(raw)
+    return _make_request_info(
+        context=bytes(message.certificate_request_context),
+        post_handshake=post_handshake,
+        server_name=server_name,
+        **certificate_request_fields(message, state),
+    )
 
 
 def _make_request_info(**kwargs: Any) -> CertificateRequestInfo:

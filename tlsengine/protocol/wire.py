@@ -50,6 +50,7 @@ __all__ = [
     "encode_certificate13",
     "encode_handshake",
     "extensions_by_type",
+    "server_leaf",
     "scheme_names",
 ]
 
@@ -168,6 +169,30 @@ def chain_der(chain: tuple[x509.Certificate, ...], include_root: bool) -> tuple[
     if include_root or len(chain) < 2 or not _self_signed(chain[-1]):
         return ders
     return ders[:-1]
+
+
+class ServerLeaf:
+    """What the handshake needs from the server's leaf: its key, and names for traces."""
+
+    __slots__ = ("public_key", "subject", "issuer")
+
+    def __init__(self, public_key: Any, subject: str, issuer: str) -> None:
+        self.public_key = public_key
+        self.subject = subject
+        self.issuer = issuer
+
+
+@functools.lru_cache(maxsize=64)
+def server_leaf(der: bytes) -> ServerLeaf:
+    """Parse a server leaf once per distinct DER: a client mostly meets the same few servers.
+
+    cryptography parses lazily, so the key and both names are touched here, while errors
+    (ValueError, KeyError, UnsupportedAlgorithm) are still the caller's to translate; a
+    failure is not cached. Keys and names are immutable, so sharing them is safe.
+    """
+    leaf = x509.load_der_x509_certificate(der)
+    subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
+    return ServerLeaf(leaf.public_key(), subject, issuer)
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
