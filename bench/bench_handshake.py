@@ -215,11 +215,14 @@ class EngineClient(Client):
 
     name = "tlsengine"
 
-    def __init__(self, files: dict[str, Path], identity: object) -> None:
+    def __init__(self, files: dict[str, Path], identity: object, verify_cache: bool = True) -> None:
         from tlsengine.socket.context import ClientContext
 
         self.ctx = ClientContext(
-            identities=[identity], cafile=files["ca"], minimum_version="TLSv1.3"
+            identities=[identity],
+            cafile=files["ca"],
+            minimum_version="TLSv1.3",
+            verify_cache=verify_cache,
         )
 
     def connect(self, port: int) -> object:
@@ -477,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block", type=int, default=25, help="connections per turn")
     parser.add_argument("--markdown", action="store_true", help="also print README's table")
     parser.add_argument("--no-bulk", action="store_true", help="handshakes only")
+    parser.add_argument(
+        "--no-verify-cache", action="store_true", help="verify every server chain (ClientContext)"
+    )
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     connections, bulk_runs, bulk_size = (
         (100, 2, 16 * MiB) if args.quick else (args.connections, 5, 64 * MiB)
@@ -491,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
             f"server: Python ssl / {ssl.OPENSSL_VERSION} in its own process, TLS 1.3, "
             "client certificate required, no tickets"
         )
-        print("per connection: connect, 4 bytes each way, close; medians\n")
+        print("per connection: connect, 4 bytes each way, close; medians")
+        cache = "off" if args.no_verify_cache else "on (default)"
+        print(f"tlsengine: ClientContext.connect(), verification cache {cache}\n")
         rows: list[Row] = []
         bulk_rows: dict[str, dict[str, tuple[float, float]]] = {}
         for server_spec in KEYS:
@@ -505,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
                 for spec in KEYS:
                     clients: list[Client] = [
                         SslClient(files, spec),
-                        EngineClient(files, identities[spec]),
+                        EngineClient(files, identities[spec], not args.no_verify_cache),
                     ]
                     got = interleaved(clients, server, connections, args.block, args.block)
                     row = Row(
