@@ -45,7 +45,7 @@ from tlslite.messages import (
 from tlslite.x509 import X509
 from tlslite.x509certchain import X509CertChain
 
-from tlsengine.errors import DecodeError
+from tlsengine.errors import DecodeError, HandshakeError
 from tlsengine.protocol import wire
 from tlsengine.protocol.wire import chain_der, decode
 from tlsengine.testing import CA
@@ -534,3 +534,39 @@ def test_edge_cases_agree_or_fall_back(kind: str, raw: bytes) -> None:
             ours(raw)
         return
     assert message_view(ours(raw), fields) == expected
+
+
+# --------------------------------------------------------------------------- per-bytes caches
+
+
+def test_server_leaf_is_parsed_once_per_der_and_failures_are_not_cached(
+    root_ca_certs: list[bytes],
+) -> None:
+    from cryptography.hazmat.primitives.serialization import PublicFormat
+
+    first = wire.server_leaf(root_ca_certs[0])
+    assert wire.server_leaf(bytes(bytearray(root_ca_certs[0]))) is first
+    expected = x509.load_der_x509_certificate(root_ca_certs[0])
+    assert first.subject == expected.subject.rfc4514_string()
+    assert first.public_key.public_bytes(
+        Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+    ) == expected.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    misses = wire.server_leaf.cache_info().misses
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            wire.server_leaf(b"\x30\x03\x02\x01\x00")
+    assert wire.server_leaf.cache_info().misses == misses + 2
+
+
+def test_certificate_request_info_is_decoded_once_per_message() -> None:
+    from tlsengine.protocol.tls13 import _request_info
+
+    raw = lite_cr(b"", [0x0403, 0x0804], [0x0401], None)
+    first = _request_info(raw, "WAIT_CERT_CR", False, "example.com")
+    assert _request_info(bytes(bytearray(raw)), "WAIT_CERT_CR", False, "example.com") is first
+    assert first.signature_schemes == ("ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256")
+    other_host = _request_info(raw, "WAIT_CERT_CR", False, "other.example")
+    assert other_host is not first and other_host.server_name == "other.example"
+    for _ in range(2):  # missing signature_algorithms: raised every time, never cached
+        with pytest.raises(HandshakeError, match="signature_algorithms"):
+            _request_info(_handshake(13, b"\x00\x00\x00"), "WAIT_CERT_CR", False, None)

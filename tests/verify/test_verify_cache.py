@@ -158,3 +158,11 @@ def test_client_context_cache_is_on_by_default_and_can_be_turned_off(pki, tmp_pa
     assert off._server_verifier().cache is None
     mine = VerificationCache(ttl=5)
     assert ClientContext(cafile=ca, verify_cache=mine)._server_verifier().cache is mine
+
+
+def test_roots_identity_is_order_free_and_remembered_per_roots_object(pki) -> None:
+    both = TrustRoots((pki["root"].certificate, pki["other"].certificate), "a")
+    swapped = TrustRoots((pki["other"].certificate, pki["root"].certificate), "b")
+    assert roots_identity(both) == roots_identity(swapped) == roots_identity(list(both))
+    assert roots_identity(both) is roots_identity(both)  # the memo, not a recomputation
+    assert roots_identity(both) != roots_identity(roots(pki["root"]))

@@ -15,11 +15,14 @@ checked at all (no CRL or OCSP), and the roots, which are fixed per verifier.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -36,11 +39,25 @@ Key = tuple[tuple[bytes, ...], str | None, bytes, str, bool]
 
 def roots_identity(roots: Iterable[x509.Certificate]) -> bytes:
     """A digest of a set of trust anchors (order-free): a cache key part that makes two
-    verifiers with different roots miss each other's entries even if they shared a cache."""
+    verifiers with different roots miss each other's entries even if they shared a cache.
+
+    Remembered per roots object (a `TrustRoots`), so the process-wide system bundle
+    (~150 roots, ~2 ms to digest) is digested once per process, not once per context.
+    """
+    try:
+        return _ROOT_DIGESTS[roots]
+    except (KeyError, TypeError):  # not seen yet, or not weak-referenceable/hashable
+        pass
     digest = hashlib.sha256()
     for der in sorted(cert.public_bytes(Encoding.DER) for cert in roots):
         digest.update(len(der).to_bytes(4, "big") + der)
-    return digest.digest()
+    value = digest.digest()
+    with contextlib.suppress(TypeError):
+        _ROOT_DIGESTS[roots] = value
+    return value
+
+
+_ROOT_DIGESTS: weakref.WeakKeyDictionary[Any, bytes] = weakref.WeakKeyDictionary()
 
 
 class VerificationCache:

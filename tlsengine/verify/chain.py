@@ -135,7 +135,7 @@ class ServerVerifier:
             )
         if isinstance(roots, Store):
             self._store = roots
-            self._anchors: tuple[x509.Certificate, ...] | None = None
+            self._anchors: TrustRoots | None = None
         else:
             trust = (
                 roots
@@ -143,7 +143,7 @@ class ServerVerifier:
                 else TrustRoots(tuple(roots), "the given certificates")
             )
             self._store = trust.store
-            self._anchors = trust.certificates
+            self._anchors = trust
         self.cache = cache
         self._roots_id: bytes | None = None
         self.check_hostname = check_hostname
