@@ -40,6 +40,7 @@ from tlslite.messages import (
     CertificateVerify,
     ClientHello,
     EncryptedExtensions,
+    Finished,
     ServerHello,
 )
 from tlslite.x509 import X509
@@ -570,3 +571,14 @@ def test_certificate_request_info_is_decoded_once_per_message() -> None:
     for _ in range(2):  # missing signature_algorithms: raised every time, never cached
         with pytest.raises(HandshakeError, match="signature_algorithms"):
             _request_info(_handshake(13, b"\x00\x00\x00"), "WAIT_CERT_CR", False, None)
+
+
+@given(scheme=st.integers(0, 0xFFFF), signature=st.binary(min_size=1, max_size=600))
+def test_our_certificate_verify_encoding_matches_tlslite(scheme: int, signature: bytes) -> None:
+    assert wire.encode_certificate_verify13(scheme, signature) == lite_cv(scheme, signature)
+
+
+@given(verify_data=st.binary(min_size=32, max_size=48))
+def test_finished_encoding_matches_tlslite(verify_data: bytes) -> None:
+    lite = Finished((3, 4), len(verify_data)).create(bytearray(verify_data))
+    assert wire.encode_handshake(20, verify_data) == bytes(lite.write())

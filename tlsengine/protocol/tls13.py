@@ -65,6 +65,7 @@ from .wire import (
     decode_encrypted_extensions,
     decode_server_hello,
     encode_certificate13,
+    encode_certificate_verify13,
     encode_client_hello,
     encode_handshake,
     ext_alpn,
@@ -701,8 +702,7 @@ class TLS13Handshake:
                 signature = sign(identity.private_key, scheme, content)
             except IdentityError as exc:
                 raise fatal("internal_error", f"cannot sign CertificateVerify: {exc}") from None
-            body = SCHEME_CODES[scheme].to_bytes(2, "big") + len(signature).to_bytes(2, "big")
-            verify = encode_handshake(CERTIFICATE_VERIFY, body + signature)
+            verify = encode_certificate_verify13(SCHEME_CODES[scheme], signature)
             transcript.update(verify)
             messages.append(verify)
             self._trace("out", "CertificateVerify", scheme=scheme)

@@ -48,6 +48,7 @@ __all__ = [
     "decode_certificate_authorities",
     "decode_oid_filters",
     "encode_certificate13",
+    "encode_certificate_verify13",
     "encode_handshake",
     "extensions_by_type",
     "server_leaf",
@@ -204,6 +205,13 @@ def _self_signed(cert: x509.Certificate) -> bool:
     except Exception:  # noqa: BLE001 - any failure (bad signature, odd key) means "not a root"
         return False
     return True
+
+
+def encode_certificate_verify13(scheme: int, signature: bytes) -> bytes:
+    """Our CertificateVerify: the scheme's code point and the signature (RFC 8446 4.4.3)."""
+    return encode_handshake(
+        15, scheme.to_bytes(2, "big") + len(signature).to_bytes(2, "big") + signature
+    )
 
 
 def decode_certificate_authorities(data: bytes) -> list[bytes]:
