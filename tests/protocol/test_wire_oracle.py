@@ -299,10 +299,19 @@ def test_hello_retry_request_goes_to_tlslite() -> None:
     assert decoded.extensions[1].selected_group == 0x0017
 
 
-def test_tls12_server_hello_goes_to_tlslite() -> None:
+@pytest.mark.parametrize(
+    "extensions",
+    [
+        [TLSExtension(extType=0xFF01).create(bytearray(b"\x00"))],
+        [],  # an empty extension block
+        [SrvSupportedVersionsExtension().create((3, 3))],
+    ],
+)
+def test_tls12_server_hello_goes_to_tlslite(extensions: list[object]) -> None:
     hello = ServerHello().create((3, 3), bytearray(32), bytearray(32), 0xC02B)
-    hello.extensions = [TLSExtension(extType=0xFF01).create(bytearray(b"\x00"))]
-    assert not isinstance(wire.decode_server_hello(bytes(hello.write())), wire.ServerHello13)
+    hello.extensions = extensions
+    raw = bytes(hello.write())
+    assert not isinstance(wire.decode_server_hello(raw), wire.ServerHello13)
 
 
 @given(

@@ -463,7 +463,8 @@ class SignatureAlgorithmsExtension13(Extension):
 
 
 class ServerHello13:
-    """A TLS 1.3 ServerHello (not a HelloRetryRequest), with tlslite-ng's field names."""
+    """A TLS 1.3 ServerHello (supported_versions says 1.3; not a HelloRetryRequest), with
+    tlslite-ng's field names."""
 
     __slots__ = (
         "server_version",
@@ -491,6 +492,8 @@ class ServerHello13:
         if end != len(body):
             raise _NotFast
         self.extensions = _extensions(block, _SERVER_HELLO_EXTENSIONS)
+        if not any(getattr(e, "version", None) == (3, 4) for e in self.extensions):
+            raise _NotFast  # not a TLS 1.3 ServerHello: TLS 1.2 reads tlslite-ng's object
 
 
 class EncryptedExtensions13:
