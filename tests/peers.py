@@ -284,9 +284,11 @@ class OpenSSLServer(ProcessPeer):
         tls: Literal["1.2", "1.3", "any"] = "1.3",
         mode: Literal["www", "rev"] = "www",
         extra: Sequence[str] = (),
+        tickets: bool = False,
     ) -> None:
         super().__init__(workdir)
         self.pki = pki
+        self.tickets = tickets  # stateless session tickets (resumption tests)
         self.client_cas = client_cas
         self.verify = verify
         self.options: list[str] = []
@@ -303,7 +305,8 @@ class OpenSSLServer(ProcessPeer):
         self.options += [f"-{mode}", *extra]
 
     def argv(self, port: int) -> list[str]:
-        argv = [self.executable, "s_server", "-accept", f"{HOST}:{port}", "-msg", "-no_ticket"]
+        argv = [self.executable, "s_server", "-accept", f"{HOST}:{port}", "-msg"]
+        argv += [] if self.tickets else ["-no_ticket"]
         argv += ["-cert", str(self.pki.cert_file), "-key", str(self.pki.key_file)]
         if self.verify != "none":
             flag = "-Verify" if self.verify == "require" else "-verify"
@@ -475,6 +478,7 @@ class SSLRecord:
     version: str | None = None
     handshake_messages: list[str] = field(default_factory=list)  # read from the client
     error: str | None = None
+    session_reused: bool | None = None
 
 
 class PythonSSLServer(ThreadedServer):
@@ -495,6 +499,7 @@ class PythonSSLServer(ThreadedServer):
         minimum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
         maximum_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3,
         timeout: float = 5.0,
+        tickets: int = 0,
     ) -> None:
         super().__init__(HOST, timeout)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -504,7 +509,7 @@ class PythonSSLServer(ThreadedServer):
         ctx.verify_mode = verify_mode
         if verify_mode != ssl.CERT_NONE:
             ctx.load_verify_locations(cafile=str(client_cas or pki.ca_file))
-        ctx.num_tickets = 0
+        ctx.num_tickets = tickets  # TLS 1.3 tickets per connection (resumption tests)
         ctx._msg_callback = self._on_message  # type: ignore[attr-defined]
         self.context = ctx
         self._current: dict[int, SSLRecord] = {}  # handshaking thread -> its record
@@ -530,6 +535,7 @@ class PythonSSLServer(ThreadedServer):
             self._live.add(tls)  # wrapping detached ``sock``: stop() must shut this one down
             tls.do_handshake()
             record.version = tls.version()
+            record.session_reused = tls.session_reused
             der = tls.getpeercert(binary_form=True)
             if der:
                 cert = x509.load_der_x509_certificate(der)

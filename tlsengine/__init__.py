@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Identity": ".identity.model",
     "load_pkcs12": ".identity.pkcs12",
+    "PKCS12Budget": ".identity.pkcs12",
     "IdentityStore": ".identity.store",
     "default_store": ".identity.store",
     "load_client_certificate": ".identity.store",

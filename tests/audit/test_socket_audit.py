@@ -110,6 +110,7 @@ def test_rejected_server_certificate_is_not_reported_as_verified(server_material
 def test_socket_keeps_only_the_newest_session_tickets(server_material, root_ca):
     from inproc_server import vec
 
+    from tlsengine.protocol.tls13 import MAX_TICKETS_PER_CONNECTION
     from tlsengine.protocol.wire import encode_handshake
     from tlsengine.socket.tlssocket import MAX_TICKETS
 
@@ -130,7 +131,9 @@ def test_socket_keeps_only_the_newest_session_tickets(server_material, root_ca):
         with context.connect(peer.address, server_hostname="localhost", timeout=5) as tls:
             assert tls.recv(100) == b"data"
             assert 0 < len(tls.session_tickets) <= MAX_TICKETS
-            # the newest are the ones kept
-            assert tls.session_tickets[-1].ticket == (199).to_bytes(2, "big") + b"t" * 30
+            # the newest taken are the ones kept; after MAX_TICKETS_PER_CONNECTION the rest
+            # are dropped unread (issue 12: a per-connection bound on tickets)
+            last = MAX_TICKETS_PER_CONNECTION - 1
+            assert tls.session_tickets[-1].ticket == last.to_bytes(2, "big") + b"t" * 30
     finally:
         peer.close()

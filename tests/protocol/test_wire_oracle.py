@@ -23,6 +23,8 @@ from tlslite.extensions import (
     CookieExtension,
     HRRKeyShareExtension,
     KeyShareEntry,
+    PreSharedKeyExtension,
+    PskIdentity,
     PskKeyExchangeModesExtension,
     ServerKeyShareExtension,
     SignatureAlgorithmsCertExtension,
@@ -591,3 +593,40 @@ def test_our_certificate_verify_encoding_matches_tlslite(scheme: int, signature:
 def test_finished_encoding_matches_tlslite(verify_data: bytes) -> None:
     lite = Finished((3, 4), len(verify_data)).create(bytearray(verify_data))
     assert wire.encode_handshake(20, verify_data) == bytes(lite.write())
+
+
+@given(
+    ticket=st.binary(min_size=1, max_size=200),
+    age=st.integers(0, 2**32 - 1),
+    size=st.sampled_from([32, 48]),
+    binder=st.data(),
+)
+def test_pre_shared_key_and_its_truncation_match_tlslite(
+    ticket: bytes, age: int, size: int, binder: st.DataObject
+) -> None:
+    """Our ClientHello with pre_shared_key last equals tlslite-ng's, and cutting off the
+    binders list (what the binder signs, RFC 8446 4.2.11.2) equals its psk_truncate()."""
+    shares = [(0x001D, bytes(32))]
+    ours = wire.encode_client_hello(
+        bytes(32),
+        bytes(32),
+        [0x1301],
+        [wire.ext_key_share(shares), wire.ext_pre_shared_key([(ticket, age)], [size])],
+    )
+    identity = PskIdentity().create(bytearray(ticket), age)
+    hello = ClientHello().create(
+        (3, 3),
+        bytearray(32),
+        bytearray(32),
+        [0x1301],
+        extensions=[
+            ClientKeyShareExtension().create([KeyShareEntry().create(0x001D, bytearray(32))]),
+            PreSharedKeyExtension().create([identity], [bytearray(size)]),
+        ],
+    )
+    assert ours == bytes(hello.write())
+    assert ours[: -(2 + 1 + size)] == bytes(hello.psk_truncate())
+    value = binder.draw(st.binary(min_size=size, max_size=size))
+    signed = ours[: -(2 + 1 + size)] + (size + 1).to_bytes(2, "big") + bytes((size,)) + value
+    hello.extensions[-1].binders = [bytearray(value)]
+    assert signed == bytes(hello.write())

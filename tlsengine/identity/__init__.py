@@ -1,7 +1,7 @@
 """The identity layer: PKCS#12 parsing, `Identity`, `IdentityStore`, the default store."""
 
 from .model import Identity, key_type_of
-from .pkcs12 import build_pkcs12, load_pkcs12, parse_pkcs12
+from .pkcs12 import PKCS12Budget, build_pkcs12, load_pkcs12, parse_pkcs12
 from .sources import read_source
 from .store import (
     IdentityStore,
@@ -13,6 +13,7 @@ from .store import (
 __all__ = [
     "Identity",
     "IdentityStore",
+    "PKCS12Budget",
     "build_pkcs12",
     "clear_client_certificates",
     "default_store",

@@ -27,6 +27,12 @@ CONSTRUCTED = 0x20
 
 #: Nesting deeper than this is hostile input, not a keystore.
 MAX_DEPTH = 48
+#: Longest INTEGER content we read: PKCS#12 integers are versions, iteration counts and key
+#: lengths, all far below 2^63. Bounding the bytes bounds every number a file can hand us
+#: (Python refuses to print an int of more than 4,300 digits, and error messages print them).
+MAX_INTEGER_BYTES = 8
+#: Largest OID arc: 128 bits holds the UUID arcs of 2.25 (X.667), the widest in use.
+MAX_OID_ARC_BITS = 128
 
 
 class Node:
@@ -82,9 +88,15 @@ class Node:
         return self.octets(what)
 
     def integer(self, what: str) -> int:
+        """A small INTEGER (at most `MAX_INTEGER_BYTES` of content)."""
         self.expect(INTEGER, what)
-        if self.start == self.end:
+        size = self.end - self.start
+        if not size:
             raise PKCS12FormatError(f"{what}: empty INTEGER")
+        if size > MAX_INTEGER_BYTES:
+            raise PKCS12FormatError(
+                f"{what}: INTEGER of {size} bytes is out of range (at most {MAX_INTEGER_BYTES})"
+            )
         return int.from_bytes(self.content, "big", signed=True)
 
     def oid(self, what: str) -> str:
@@ -205,6 +217,10 @@ def _decode_oid(body: bytes, what: str) -> str:
     value = 0
     for byte in body:
         value = (value << 7) | (byte & 0x7F)
+        if value >> MAX_OID_ARC_BITS:  # checked per byte: a 5,000-digit arc never forms
+            raise PKCS12FormatError(
+                f"{what}: OBJECT IDENTIFIER arc wider than {MAX_OID_ARC_BITS} bits"
+            )
         if not byte & 0x80:
             arcs.append(value)
             value = 0

@@ -118,6 +118,38 @@ class BadDecrypt(Exception):
     """Decryption produced no valid padding: wrong password or damaged ciphertext."""
 
 
+class BudgetExceeded(PKCS12FormatError):
+    """The file demands more work than the load's `PKCS12Budget` allows."""
+
+
+class WorkMeter:
+    """Key-derivation iterations one load has spent, against its budget's ``max_iterations``.
+
+    Every PBKDF2 or PKCS#12 KDF run is charged before it starts, so a file over the budget
+    is refused without doing the work; ``limit=None`` counts without refusing.
+    """
+
+    __slots__ = ("limit", "spent")
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def check(self, iterations: int, what: str) -> None:
+        """Refuse now if ``iterations`` more would exceed the limit (nothing is charged)."""
+        if self.limit is not None and self.spent + iterations > self.limit:
+            raise BudgetExceeded(
+                f"{what}: this PKCS#12 needs at least {self.spent + iterations:,} key-derivation "
+                f"iterations, over the load budget of {self.limit:,} (max_iterations); if you "
+                "trust the file, raise it: load_pkcs12(..., budget=PKCS12Budget("
+                "max_iterations=...)) or set tlsengine.identity.pkcs12.DEFAULT_BUDGET"
+            )
+
+    def charge(self, iterations: int, what: str) -> None:
+        self.check(iterations, what)
+        self.spent += iterations
+
+
 # --------------------------------------------------------------------------- passwords
 
 
@@ -135,6 +167,7 @@ class Password:
     given: bool = True
     confirmed: bool = False
     cache: dict[tuple, bytes] = field(default_factory=dict, repr=False)  # derived keys
+    meter: WorkMeter = field(default_factory=WorkMeter, repr=False)  # the load's budget
 
     @classmethod
     def of(cls, password: str | bytes | None) -> Password:
@@ -308,24 +341,66 @@ def _pbkdf2_params(node: der.Node | None, what: str) -> tuple[bytes, int, int | 
     return salt, iterations, key_length, prf
 
 
-def decrypt(algorithm: der.Node, data: bytes, password: Password, what: str) -> bytes:
-    """Decrypt ``data`` under an AlgorithmIdentifier (PBES2 or a PKCS#12 PBE).
+@dataclass(frozen=True)
+class Encryption:
+    """A parsed encryption AlgorithmIdentifier: read (and checked) whole before any key is
+    derived, so a load can sum the work a file demands before spending it."""
 
-    Raises `BadDecrypt` when no password encoding yields valid padding, and
-    `PKCS12FormatError` for parameters we cannot read or do not support.
+    scheme: str  # "pbes2" or "pkcs12" (a PKCS#12 PBE)
+    cipher: str
+    key_length: int
+    salt: bytes
+    iterations: int
+    prf: str = "sha1"  # PBKDF2 PRF (PBES2 only)
+    iv: bytes = b""  # PBES2: from the parameters
+    iv_length: int = 0  # PKCS#12 PBE: derived with the key
+
+    @property
+    def derivation(self) -> tuple[tuple, int]:
+        """(what identifies the key derivation, its iterations): the least this costs."""
+        if self.scheme == "pbes2":
+            return (
+                "pbkdf2",
+                self.prf,
+                self.salt,
+                self.iterations,
+                self.key_length,
+            ), self.iterations
+        runs = 2 if self.iv_length else 1  # key and IV are two KDF runs
+        ident = ("pkcs12", self.salt, self.iterations, self.key_length, self.iv_length)
+        return ident, self.iterations * runs
+
+    def derived(self, pw: Password) -> bool:
+        """Whether this load already holds the key (so decrypting costs nothing more)."""
+        if self.scheme == "pbes2":
+            return self.derivation[0] in pw.cache
+        tail = (self.salt, self.iterations, self.key_length, self.iv_length)
+        return any(("pkcs12", candidate, *tail) in pw.cache for candidate in pw.bmp)
+
+
+def parse_encryption(algorithm: der.Node, what: str) -> Encryption:
+    """Read an AlgorithmIdentifier for PBES2 or a PKCS#12 PBE; no key is derived here.
+
+    Raises `PKCS12FormatError` for parameters we cannot read or do not support.
     """
     oid, params = _alg(algorithm, what)
     if oid == PBES2:
-        return _decrypt_pbes2(params, data, password, what)
+        return _parse_pbes2(params, what)
     if oid in PKCS12_PBES:
-        return _decrypt_pkcs12_pbe(oid, params, data, password, what)
+        if params is None:
+            raise PKCS12FormatError(f"{what}: PKCS#12 PBE parameters missing")
+        salt_node, iter_node = params.sequence(f"{what} pkcs-12PbeParams", 2, 2)
+        salt = salt_node.octet_string(what)
+        iterations = _check_iterations(iter_node.integer(what), MAX_KDF_ITERATIONS, what)
+        cipher, key_len, iv_len = PKCS12_PBES[oid]
+        return Encryption("pkcs12", cipher, key_len, salt, iterations, iv_length=iv_len)
     raise PKCS12FormatError(
         f"{what}: unsupported encryption algorithm {oid} "
         "(supported: PBES2 with AES/3DES, PKCS#12 PBEs with 3DES/RC2/RC4)"
     )
 
 
-def _decrypt_pbes2(params: der.Node | None, data: bytes, pw: Password, what: str) -> bytes:
+def _parse_pbes2(params: der.Node | None, what: str) -> Encryption:
     if params is None:
         raise PKCS12FormatError(f"{what}: PBES2 parameters missing")
     kdf_node, scheme_node = params.sequence(f"{what} PBES2-params", 2, 2)
@@ -341,34 +416,37 @@ def _decrypt_pbes2(params: der.Node | None, data: bytes, pw: Password, what: str
         raise PKCS12FormatError(f"{what}: PBKDF2 key length does not fit the cipher")
     if iv_node is None or iv_node.tag != der.OCTET_STRING:
         raise PKCS12FormatError(f"{what}: PBES2 cipher IV missing")
-    cache_key = ("pbkdf2", prf, salt, iterations, size)
-    key = pw.cache.get(cache_key)
-    if key is None:
-        key = pbkdf2(prf, pw.utf8, salt, iterations, size)
-        pw.cache[cache_key] = key
-    return decrypt_cipher(cipher, key, iv_node.content, data)
+    return Encryption("pbes2", cipher, size, salt, iterations, prf=prf, iv=iv_node.content)
 
 
-def _decrypt_pkcs12_pbe(
-    oid: str, params: der.Node | None, data: bytes, pw: Password, what: str
-) -> bytes:
-    if params is None:
-        raise PKCS12FormatError(f"{what}: PKCS#12 PBE parameters missing")
-    salt_node, iter_node = params.sequence(f"{what} pkcs-12PbeParams", 2, 2)
-    salt = salt_node.octet_string(what)
-    iterations = _check_iterations(iter_node.integer(what), MAX_KDF_ITERATIONS, what)
-    cipher, key_len, iv_len = PKCS12_PBES[oid]
+def decrypt(spec: Encryption, data: bytes, pw: Password, what: str) -> bytes:
+    """Decrypt ``data`` as ``spec`` says, charging each key derivation to ``pw.meter``.
+
+    Raises `BadDecrypt` when no password encoding yields valid padding.
+    """
+    if spec.scheme == "pbes2":
+        cache_key, cost = spec.derivation
+        key = pw.cache.get(cache_key)
+        if key is None:
+            pw.meter.charge(cost, what)
+            key = pbkdf2(spec.prf, pw.utf8, spec.salt, spec.iterations, spec.key_length)
+            pw.cache[cache_key] = key
+        return decrypt_cipher(spec.cipher, key, spec.iv, data)
     failure: BadDecrypt | None = None
+    key_len, iv_len = spec.key_length, spec.iv_length
     for candidate in pw.bmp:
-        cache_key = ("pkcs12", candidate, salt, iterations, key_len, iv_len)
+        cache_key = ("pkcs12", candidate, spec.salt, spec.iterations, key_len, iv_len)
         material = pw.cache.get(cache_key)
         if material is None:
-            key = pkcs12_kdf("sha1", candidate, salt, iterations, KDF_KEY, key_len)
-            iv = pkcs12_kdf("sha1", candidate, salt, iterations, KDF_IV, iv_len) if iv_len else b""
+            pw.meter.charge(spec.derivation[1], what)
+            key = pkcs12_kdf("sha1", candidate, spec.salt, spec.iterations, KDF_KEY, key_len)
+            iv = b""
+            if iv_len:
+                iv = pkcs12_kdf("sha1", candidate, spec.salt, spec.iterations, KDF_IV, iv_len)
             material = key + iv
             pw.cache[cache_key] = material
         try:
-            return decrypt_cipher(cipher, material[:key_len], material[key_len:], data)
+            return decrypt_cipher(spec.cipher, material[:key_len], material[key_len:], data)
         except BadDecrypt as exc:
             failure = exc
     raise failure or BadDecrypt("no password candidate")
@@ -399,6 +477,11 @@ class MacSpec:
     salt: bytes
     iterations: int
     pbmac1: tuple[str, bytes, int, int] | None = None  # (prf, salt, iterations, key length)
+
+    @property
+    def cost(self) -> int:
+        """Iterations one verification attempt derives (the least checking the MAC costs)."""
+        return self.pbmac1[2] if self.pbmac1 is not None else self.iterations
 
 
 def parse_mac(node: der.Node) -> MacSpec:
@@ -440,12 +523,14 @@ def mac_matches(spec: MacSpec, content: bytes, password: Password) -> bytes | No
     """The password encoding under which the MAC verifies, or None."""
     if spec.pbmac1 is not None:
         prf, salt, iterations, length = spec.pbmac1
+        password.meter.charge(iterations, "MacData")
         key = pbkdf2(prf, password.utf8, salt, iterations, length)
         digest = hmac.new(key, content, _HASHLIB[spec.digest][0]).digest()
         return password.utf8 if hmac.compare_digest(digest, spec.expected) else None
     ctor = _HASHLIB[spec.digest][0]
     size = ctor().digest_size
     for candidate in password.bmp:
+        password.meter.charge(spec.iterations, "MacData")
         key = pkcs12_kdf(spec.digest, candidate, spec.salt, spec.iterations, KDF_MAC, size)
         if hmac.compare_digest(hmac.new(key, content, ctor).digest(), spec.expected):
             return candidate

@@ -10,6 +10,7 @@ certificates and each chain is rebuilt from the other certificates in the file.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,12 +51,77 @@ LOCAL_KEY_ID = "1.2.840.113549.1.9.21"
 #: Longest chain we will assemble; real ones have 2-4 certificates.
 MAX_CHAIN = 16
 
+_SAFE_LABEL = "encrypted certificate safe (EncryptedData)"
+
+
+@dataclass(frozen=True)
+class PKCS12Budget:
+    """The most work one PKCS#12 load may demand; a file over it is refused, before the work
+    where the file shows its cost up front, with a `PKCS12FormatError` naming the limit.
+
+    A load reads and checks the whole visible structure (every ContentInfo, SafeBag and
+    algorithm parameter) before its first key derivation, and decrypts everything before
+    its first key validation, so a damaged or hostile file fails fast.
+    """
+
+    #: Key-derivation iterations summed over the MAC and every encrypted safe and key bag,
+    #: each PBKDF2 or PKCS#12 KDF run counted. An OpenSSL 3 default file needs about 6,000;
+    #: GnuTLS certtool's 3DES files 600,000 a run, 5,400,000 for a leaf with two CA
+    #: certificates (one safe per certificate). PBKDF2 runs about 10 M iterations a second
+    #: here, our Python PKCS#12 KDF about 2-4 M.
+    max_iterations: int = 16_000_000
+    #: Private-key bags (keytool keystores with a few hundred entries exist).
+    max_keys: int = 1024
+    #: Private-key validation, in units of one RSA-2048 key (about 30 ms): an RSA key of n
+    #: bits counts ceil((n/2048)^3.4), as its primality checks grow about that fast (4096:
+    #: 11, 8192: 111); EC and EdDSA keys validate thousands of times faster and count 0.
+    max_key_work: int = 128
+    #: Bytes of the PKCS#12 itself.
+    max_size: int = 4 << 20
+
+    def __post_init__(self) -> None:
+        for name in ("max_iterations", "max_keys", "max_key_work", "max_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise IdentityError(f"PKCS12Budget.{name} must be a positive int, not {value!r}")
+
+
+#: The budget `load_pkcs12` uses when given none; a process that trusts bigger files may
+#: assign a `PKCS12Budget` of its own here.
+DEFAULT_BUDGET = PKCS12Budget()
+
+
+def _over_budget(limit: str, found: str, value: int) -> pbe.BudgetExceeded:
+    return pbe.BudgetExceeded(
+        f"this PKCS#12 {found}, over the load budget of {value:,} ({limit}); if you trust "
+        f"the file, raise it: load_pkcs12(..., budget=PKCS12Budget({limit}=...)) or set "
+        "tlsengine.identity.pkcs12.DEFAULT_BUDGET"
+    )
+
 
 @dataclass
 class _KeyEntry:
     key: PrivateKey
     local_id: bytes | None
     name: str | None
+
+
+@dataclass
+class _PendingKey:
+    """A key bag as found: PKCS#8 bytes (sealed when ``encryption`` is set), not yet loaded."""
+
+    body: bytes
+    encryption: pbe.Encryption | None
+    local_id: bytes | None
+    name: str | None
+
+
+@dataclass
+class _SealedSafe:
+    """An encryptedData ContentInfo whose SafeContents are read once decrypted."""
+
+    encryption: pbe.Encryption
+    body: bytes
 
 
 @dataclass
@@ -67,19 +133,34 @@ class _CertEntry:
     issuer: x509.Name
 
 
-def load_pkcs12(data: Source, password: str | bytes | None = None) -> list[Identity]:
+def load_pkcs12(
+    data: Source, password: str | bytes | None = None, *, budget: PKCS12Budget | None = None
+) -> list[Identity]:
     """Every identity (key + leaf + chain) in a PKCS#12, in the order its keys appear.
 
     ``data`` is bytes, a base64 string (armour and line breaks allowed) or a path.
+    ``budget`` bounds the work the file may demand (default `DEFAULT_BUDGET`).
     Raises `PKCS12PasswordError`, `PKCS12FormatError`, `IdentityMismatchError` or
     `UnsupportedKeyError`; nothing else escapes.
     """
-    return parse_pkcs12(read_source(data), password)
+    return parse_pkcs12(read_source(data), password, budget=budget)
 
 
-def parse_pkcs12(raw: bytes, password: str | bytes | None = None) -> list[Identity]:
-    """`load_pkcs12` for bytes already in hand."""
+def parse_pkcs12(
+    raw: bytes, password: str | bytes | None = None, *, budget: PKCS12Budget | None = None
+) -> list[Identity]:
+    """`load_pkcs12` for bytes already in hand.
+
+    Order of work: structure (cheap, complete for everything not encrypted), then the MAC
+    and decryptions (PBKDF2 / PKCS#12 KDF, charged to the budget), then key validation.
+    """
+    limits = DEFAULT_BUDGET if budget is None else budget
+    if not isinstance(limits, PKCS12Budget):
+        raise IdentityError(f"budget must be a PKCS12Budget, not {type(limits).__name__}")
+    if len(raw) > limits.max_size:
+        raise _over_budget("max_size", f"is {len(raw):,} bytes", limits.max_size)
     pw = pbe.Password.of(password)
+    pw.meter = pbe.WorkMeter(limits.max_iterations)
     try:
         pfx = der.parse(raw, "PFX")
         items = pfx.sequence("PFX", 2, 3)
@@ -89,15 +170,16 @@ def parse_pkcs12(raw: bytes, password: str | bytes | None = None) -> list[Identi
     if version != 3:
         raise PKCS12FormatError(f"PFX version is {version}; only version 3 exists")
     content = _data_content(items[1], "PFX authSafe")
-    if len(items) == 3:
-        spec = pbe.parse_mac(items[2])
+    spec = pbe.parse_mac(items[2]) if len(items) == 3 else None
+    walker = _Walker(pw, has_mac=spec is not None, budget=limits)
+    walker.authenticated_safe(content)
+    walker.check_budget(spec.cost if spec is not None else 0)
+    if spec is not None:
         matched = pbe.mac_matches(spec, content, pw)
         if matched is None:
-            _raise_mac_failure(content, pw)
-        else:
-            pw.confirm(matched)
-    walker = _Walker(pw, has_mac=len(items) == 3)
-    walker.authenticated_safe(content)
+            _raise_mac_failure(walker, pw)
+        pw.confirm(matched)
+    walker.open()
     return walker.identities()
 
 
@@ -117,24 +199,26 @@ def _data_content(node: der.Node, what: str) -> bytes:
     return items[1].explicit(0, what).octet_string(what)
 
 
-def _raise_mac_failure(content: bytes, pw: pbe.Password) -> NoReturn:
+def _raise_mac_failure(walker: _Walker, pw: pbe.Password) -> NoReturn:
     """Tell a wrong password from a damaged file when the contents allow it."""
     if not pw.given:
         raise PKCS12PasswordError(
             "this PKCS#12 is password-protected and no password was given (its MAC "
             "did not verify without one)"
         )
-    probe = _Walker(pw, has_mac=False)
+    walker.has_mac = False  # probe: does the unconfirmed password decrypt the contents?
     try:
-        probe.authenticated_safe(content)
+        walker.open()
     except PKCS12PasswordError:
         raise PKCS12PasswordError(
             "wrong password for this PKCS#12 (the integrity MAC did not verify)"
         ) from None
-    except (PKCS12FormatError, IdentityMismatchError, UnsupportedKeyError):
+    except pbe.BudgetExceeded:
+        raise
+    except PKCS12FormatError:
         pass
     else:
-        if probe.decrypted:
+        if walker.decrypted:
             raise PKCS12FormatError(
                 "the PKCS#12 integrity MAC does not match although the password decrypts "
                 "its contents: the file is corrupted"
@@ -145,14 +229,20 @@ def _raise_mac_failure(content: bytes, pw: pbe.Password) -> NoReturn:
 
 
 class _Walker:
-    """Collects keys and certificates from every bag of one PFX."""
+    """Collects keys and certificates from every bag of one PFX, in three steps: read the
+    structure (`authenticated_safe`), decrypt (`open`), validate keys and pair them with
+    certificates (`identities`). Nothing expensive runs before the structure is whole."""
 
-    def __init__(self, pw: pbe.Password, *, has_mac: bool) -> None:
+    def __init__(
+        self, pw: pbe.Password, *, has_mac: bool, budget: PKCS12Budget | None = None
+    ) -> None:
         self.pw = pw
         self.has_mac = has_mac
-        self.keys: list[_KeyEntry] = []
+        self.budget = budget
+        self.pending: list[_PendingKey] = []
+        self.sealed: list[_SealedSafe] = []
+        self.plain_keys: list[tuple[bytes, bool, bytes | None, str | None]] = []
         self.certs: list[_CertEntry] = []
-        self.unsupported: list[UnsupportedKeyError] = []
         self.decrypted = 0
 
     # ------------------------------------------------------------------ structure
@@ -188,17 +278,8 @@ class _Walker:
         body = info[2]
         if body.tag not in (0x80, 0xA0):
             raise PKCS12FormatError(f"{what}: encryptedContent has tag 0x{body.tag:02x}")
-        label = "encrypted certificate safe (EncryptedData)"
-        plain = self.decrypt(info[1], body.octets(what), label)
-        self.decrypted_safe(plain, label)
-
-    def decrypted_safe(self, plain: bytes, label: str) -> None:
-        try:
-            self.safe_contents(plain, f"SafeContents in {label}")
-        except PKCS12FormatError:
-            if self.pw.confirmed:
-                raise
-            raise self.bad_password(label) from None
+        encryption = pbe.parse_encryption(info[1], _SAFE_LABEL)
+        self.sealed.append(_SealedSafe(encryption, body.octets(what)))
 
     def safe_contents(self, data: bytes, what: str) -> None:
         self.safe_contents_node(der.parse(data, what))
@@ -213,23 +294,73 @@ class _Walker:
         value = items[1].explicit(0, "SafeBag bagValue")
         local_id, name = _attributes(items[2]) if len(items) == 3 else (None, None)
         if bag_id == KEY_BAG:
-            self.add_key(value.encoded, local_id, name, encrypted=False)
+            self.pending.append(_PendingKey(value.encoded, None, local_id, name))
         elif bag_id == SHROUDED_KEY_BAG:
             alg, body = value.sequence("EncryptedPrivateKeyInfo", 2, 2)
-            label = _key_label(name)
-            plain = self.decrypt(alg, body.octet_string("EncryptedPrivateKeyInfo"), label)
-            self.add_key(plain, local_id, name, encrypted=True)
+            encryption = pbe.parse_encryption(alg, _key_label(name))
+            sealed = body.octet_string("EncryptedPrivateKeyInfo")
+            self.pending.append(_PendingKey(sealed, encryption, local_id, name))
         elif bag_id == CERT_BAG:
             self.add_cert(value, local_id, name)
         elif bag_id == SAFE_CONTENTS_BAG:
             self.safe_contents_node(value)
         # CRL and secret bags carry nothing an identity needs.
 
-    # ------------------------------------------------------------------ bags
+    def check_budget(self, mac_cost: int) -> None:
+        """Refuse now a file whose visible structure already asks for too much work."""
+        budget = self.budget
+        if budget is not None:
+            keys = len(self.pending) + len(self.plain_keys)
+            if keys > budget.max_keys:
+                raise _over_budget("max_keys", f"holds {keys:,} private keys", budget.max_keys)
+            plain = [k.body for k in self.pending if k.encryption is None]
+            work = sum(_key_work(pkcs8) for pkcs8 in plain + [k[0] for k in self.plain_keys])
+            if work > budget.max_key_work:
+                raise _over_budget(
+                    "max_key_work",
+                    f"holds private keys worth {work:,} RSA-2048 validations",
+                    budget.max_key_work,
+                )
+        specs = [s.encryption for s in self.sealed]
+        specs += [k.encryption for k in self.pending if k.encryption is not None]
+        derivations = {spec.derivation for spec in specs if not spec.derived(self.pw)}
+        self.pw.meter.check(mac_cost + sum(cost for _, cost in derivations), "PKCS#12")
 
-    def decrypt(self, algorithm: der.Node, data: bytes, label: str) -> bytes:
+    # ------------------------------------------------------------------ decryption
+
+    def open(self) -> None:
+        """Decrypt every encrypted safe (reading its bags) and then every shrouded key."""
+        sealed, self.sealed = self.sealed, []
+        for safe in sealed:
+            plain = self.decrypt(safe.encryption, safe.body, _SAFE_LABEL)
+            try:
+                self.safe_contents(plain, f"SafeContents in {_SAFE_LABEL}")
+            except PKCS12FormatError:
+                if self.pw.confirmed:
+                    raise
+                raise self.bad_password(_SAFE_LABEL) from None
+        self.check_budget(0)  # key bags found inside the safes count too
+        pending, self.pending = self.pending, []
+        for entry in pending:
+            if entry.encryption is None:
+                self.plain_keys.append((entry.body, False, entry.local_id, entry.name))
+                continue
+            label = _key_label(entry.name)
+            plain = self.decrypt(entry.encryption, entry.body, label)
+            try:  # cheap: garbage under a wrong password fails here, before key validation
+                der.parse(plain, "PrivateKeyInfo").expect(der.SEQUENCE, "PrivateKeyInfo")
+            except PKCS12FormatError:
+                if self.pw.confirmed:
+                    raise PKCS12FormatError(
+                        f"{label}: PKCS#8 PrivateKeyInfo is malformed"
+                    ) from None
+                raise self.bad_password(label) from None
+            self.plain_keys.append((plain, True, entry.local_id, entry.name))
+        self.check_budget(0)  # the decrypted keys' validation work
+
+    def decrypt(self, encryption: pbe.Encryption, data: bytes, label: str) -> bytes:
         try:
-            plain = pbe.decrypt(algorithm, data, self.pw, label)
+            plain = pbe.decrypt(encryption, data, self.pw, label)
         except pbe.BadDecrypt:
             raise self.bad_password(label) from None
         self.decrypted += 1
@@ -250,25 +381,32 @@ class _Walker:
             "corrupted file looks the same)"
         )
 
-    def add_key(
-        self, pkcs8: bytes, local_id: bytes | None, name: str | None, *, encrypted: bool
-    ) -> None:
-        try:
-            key = serialization.load_der_private_key(pkcs8, None)
-        except UnsupportedAlgorithm:
-            problem = f"the {_key_label(name)} uses an unsupported algorithm"
-            self.unsupported.append(UnsupportedKeyError(problem))
-            return
-        except (ValueError, TypeError):
-            if encrypted and not self.pw.confirmed:
-                raise self.bad_password(_key_label(name)) from None
-            raise PKCS12FormatError("private key bag: PKCS#8 PrivateKeyInfo is malformed") from None
-        try:
-            usable = private_key_of(key)
-        except UnsupportedKeyError as exc:
-            self.unsupported.append(exc)
-            return
-        self.keys.append(_KeyEntry(usable, local_id, name))
+    # ------------------------------------------------------------------ bags
+
+    def load_keys(self) -> tuple[list[_KeyEntry], list[UnsupportedKeyError]]:
+        """Validate every decrypted key (the expensive step, so the last one)."""
+        keys: list[_KeyEntry] = []
+        unsupported: list[UnsupportedKeyError] = []
+        for pkcs8, encrypted, local_id, name in self.plain_keys:
+            try:
+                key = serialization.load_der_private_key(pkcs8, None)
+            except UnsupportedAlgorithm:
+                problem = f"the {_key_label(name)} uses an unsupported algorithm"
+                unsupported.append(UnsupportedKeyError(problem))
+                continue
+            except (ValueError, TypeError):
+                if encrypted and not self.pw.confirmed:
+                    raise self.bad_password(_key_label(name)) from None
+                raise PKCS12FormatError(
+                    "private key bag: PKCS#8 PrivateKeyInfo is malformed"
+                ) from None
+            try:
+                usable = private_key_of(key)
+            except UnsupportedKeyError as exc:
+                unsupported.append(exc)
+                continue
+            keys.append(_KeyEntry(usable, local_id, name))
+        return keys, unsupported
 
     def add_cert(self, value: der.Node, local_id: bytes | None, name: str | None) -> None:
         cert_type, body = value.sequence("CertBag", 2, 2)
@@ -287,10 +425,11 @@ class _Walker:
     # ------------------------------------------------------------------ pairing
 
     def identities(self) -> list[Identity]:
+        keys, unsupported = self.load_keys()
         chains = _ChainBuilder(self.certs)
         result: list[Identity] = []
         unpaired = 0
-        for entry in self.keys:
+        for entry in keys:
             index = chains.leaf_for(entry)
             if index is None:
                 unpaired += 1
@@ -309,8 +448,8 @@ class _Walker:
             result.append(ident)
         if result:
             return result
-        if self.unsupported:
-            raise self.unsupported[0]
+        if unsupported:
+            raise unsupported[0]
         if unpaired:
             raise IdentityMismatchError(
                 f"the PKCS#12 holds {unpaired} private key(s) but no certificate matches any of "
@@ -322,6 +461,28 @@ class _Walker:
                 "client identity needs the key too"
             )
         raise IdentityMismatchError("the PKCS#12 holds no keys and no certificates")
+
+
+_RSA_OIDS = frozenset({"1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"})
+
+
+def _key_work(pkcs8: bytes) -> int:
+    """What validating this PKCS#8 key costs, in RSA-2048 validations (see PKCS12Budget).
+
+    Read with our DER reader, without loading the key: only the RSA modulus size matters.
+    Anything that does not read as an RSA key counts 0 (cryptography will judge it).
+    """
+    try:
+        info = der.parse(pkcs8, "PrivateKeyInfo").sequence("PrivateKeyInfo", 3)
+        if info[1].sequence("AlgorithmIdentifier", 1)[0].oid("algorithm") not in _RSA_OIDS:
+            return 0
+        body = der.parse(info[2].octet_string("privateKey"), "RSAPrivateKey")
+        modulus = body.sequence("RSAPrivateKey", 2)[1].expect(der.INTEGER, "modulus").content
+    except PKCS12FormatError:
+        return 0
+    digits = modulus.lstrip(b"\x00")
+    bits = len(digits) * 8 - (8 - digits[0].bit_length()) if digits else 0
+    return math.ceil((bits / 2048) ** 3.4)
 
 
 def _key_label(name: str | None) -> str:

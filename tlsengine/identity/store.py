@@ -20,7 +20,7 @@ from typing import NoReturn
 from ..errors import IdentityError
 from .index import IdentityIndex
 from .model import Identity, normalise_fingerprint
-from .pkcs12 import load_pkcs12
+from .pkcs12 import PKCS12Budget, load_pkcs12
 from .sources import Source
 
 
@@ -104,16 +104,22 @@ class IdentityStore:
         self._generation += 1
 
     def load(
-        self, data: Source, password: str | bytes | None = None, *, replace: bool = True
+        self,
+        data: Source,
+        password: str | bytes | None = None,
+        *,
+        replace: bool = True,
+        budget: PKCS12Budget | None = None,
     ) -> list[Identity]:
         """Parse a PKCS#12 and install its identities (all or nothing).
 
         With ``replace=True`` the new identities take the place of everything loaded
         before (always a new generation); otherwise they are appended, an identity already
         there is not added twice, and the generation moves only if something was added.
-        On any error the store is left exactly as it was.
+        On any error the store is left exactly as it was. ``budget`` bounds the work the
+        file may demand (see `PKCS12Budget`).
         """
-        loaded = load_pkcs12(data, password)
+        loaded = load_pkcs12(data, password, budget=budget)
         with self._lock:
             if replace:
                 self._swap(tuple(loaded))
@@ -201,9 +207,11 @@ def default_store() -> IdentityStore:
     return _DEFAULT
 
 
-def load_client_certificate(data: Source, password: str | bytes | None = None) -> list[Identity]:
+def load_client_certificate(
+    data: Source, password: str | bytes | None = None, *, budget: PKCS12Budget | None = None
+) -> list[Identity]:
     """Load a PKCS#12 into the default store, replacing what was there; on failure keep it."""
-    return _DEFAULT.load(data, password, replace=True)
+    return _DEFAULT.load(data, password, replace=True, budget=budget)
 
 
 def clear_client_certificates() -> None:

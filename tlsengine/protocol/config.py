@@ -47,6 +47,14 @@ class ClientConfig:
     with ``None`` (the default) the server is NOT verified at all, only its possession of
     the certificate's key. The socket layer always installs a verifier when verify=True;
     anyone driving ClientConnection directly must pass one too.
+
+    Resumption: ``session`` is what an earlier connection to the same server left (for
+    TLS 1.3 a `SessionTicket`); each version's machine offers only sessions of its own
+    kind and ignores any other. ``save_session`` is called with every session a
+    connection makes resumable (TLS 1.3: each NewSessionTicket). ``clock`` gives
+    monotonic seconds: the core reads no clock of its own, so it stamps tickets with it
+    and ages them with it when offering (obfuscated_ticket_age, lifetime); without a
+    clock no ticket is offered. ``session_reused`` on the connection tells the outcome.
     """
 
     server_name: str | bytes | None = None  # SNI (omitted for IP literals); bytes: ASCII
@@ -69,3 +77,6 @@ class ClientConfig:
     now: datetime | None = None
     trace: bool = False
     random: Callable[[int], bytes] = os.urandom
+    session: Any = field(default=None, repr=False)
+    save_session: Callable[[Any], None] | None = None
+    clock: Callable[[], float] | None = None

@@ -37,6 +37,7 @@ from .record import (
     plaintext_records,
 )
 from .tls13 import SessionTicket, State, TLS13Handshake
+from .trace import Trace
 
 __all__ = [
     "DEFAULT_SIGNATURE_SCHEMES",
@@ -91,10 +92,13 @@ class ClientConnection(TLS13Handshake):
         self.certificate_request: Any = None
         self.selection: Any = None
         self.client_identity: Identity | None = None
-        self.transcript: list[dict[str, Any]] = []
+        self.transcript = Trace()  # bounded: the newest entries and a dropped count
         self.session_tickets: list[SessionTicket] = []
+        self.session_reused = False  # True once the server accepted our session (PSK)
         self._identities: tuple[Identity, ...] = ()
         self._answered_certificate_request = False
+        self._key_updates_in_a_row = 0
+        self._tickets_received = 0
         self._out: list[bytes] = []
         self._reader = RecordReader()
         self._handshake = HandshakeReassembler()
@@ -223,6 +227,7 @@ class ClientConnection(TLS13Handshake):
             if not self.handshake_complete:
                 raise fatal("unexpected_message", "application data before the handshake ended")
             self._answered_certificate_request = False  # the server accepted our answer
+            self._key_updates_in_a_row = 0  # progress: the KeyUpdate bound starts over
             if data:
                 events.append(DataReceived(data))
         else:

@@ -21,6 +21,7 @@ class HandshakeComplete(Event):
     cipher: str  # IANA suite name, e.g. "TLS_AES_128_GCM_SHA256"
     alpn_protocol: str | None
     client_certificate_sent: bool
+    session_reused: bool = False  # resumed from an earlier connection's session
 
 
 @dataclass(frozen=True)

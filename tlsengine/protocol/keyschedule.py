@@ -22,6 +22,7 @@ __all__ = [
     "hkdf_expand_label",
     "hkdf_extract",
     "next_traffic_secret",
+    "psk_binder",
     "traffic_keys",
     "transcript_digest",
 ]
@@ -116,6 +117,18 @@ def finished_verify_data(hash_name: str, base_key: bytes, transcript_hash: bytes
     return _hmac(hash_name, finished_key, transcript_hash)
 
 
+def psk_binder(hash_name: str, psk: bytes, truncated_hello_hash: bytes) -> bytes:
+    """A resumption PSK's binder (RFC 8446 section 4.2.11.2).
+
+    It proves to the server that we hold the PSK, bound to this very ClientHello: the
+    Finished computation keyed by ``binder_key = Derive-Secret(early_secret, "res binder",
+    "")``, over the transcript up to and excluding the binders list.
+    """
+    early = hkdf_extract(hash_name, b"", psk)
+    binder_key = derive_secret(hash_name, early, b"res binder", transcript_digest(hash_name))
+    return finished_verify_data(hash_name, binder_key, truncated_hello_hash)
+
+
 def next_traffic_secret(hash_name: str, secret: bytes) -> bytes:
     """application_traffic_secret_N+1 after a KeyUpdate (RFC 8446 section 7.2)."""
     size = _SIZES[hash_name]
@@ -125,8 +138,9 @@ def next_traffic_secret(hash_name: str, secret: bytes) -> bytes:
 class KeySchedule:
     """The secrets of one connection, advanced stage by stage as the handshake goes.
 
-    Without a PSK the early secret is HKDF-Extract(0, 0); ``handshake(shared)`` and
-    ``master()`` then follow the RFC 8446 section 7.1 diagram.
+    Without a PSK the early secret is HKDF-Extract(0, 0); with a resumption PSK (the server
+    accepted our ticket) it is HKDF-Extract(0, PSK). ``handshake(shared)`` and
+    ``application()`` then follow the RFC 8446 section 7.1 diagram either way.
     """
 
     def __init__(self, suite: CipherSuite, psk: bytes | None = None) -> None:

@@ -19,7 +19,7 @@ import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.constant_time import bytes_eq
@@ -50,16 +50,22 @@ from .keyschedule import (
     Transcript,
     finished_verify_data,
     next_traffic_secret,
+    psk_binder,
+    transcript_digest,
 )
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
 from .record import fatal
+from .trace import Trace
 from .wire import (
+    EXT_EARLY_DATA,
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
     certificate_request_fields,
     chain_der,
+    check_certificate_entries,
+    checked_extensions,
     decode,
-    decode_certificate13,
+    decode_certificate13_entries,
     decode_certificate_request13,
     decode_certificate_verify13,
     decode_encrypted_extensions,
@@ -72,6 +78,7 @@ from .wire import (
     ext_cookie,
     ext_empty,
     ext_key_share,
+    ext_pre_shared_key,
     ext_psk_key_exchange_modes,
     ext_server_name,
     ext_signature_algorithms,
@@ -140,6 +147,13 @@ _MAX_TICKET_LIFETIME = 7 * 24 * 3600
 #: Tickets kept per connection: the newest few are all resumption could use, and a server
 #: sending thousands must not grow our memory.
 MAX_SESSION_TICKETS = 8
+#: NewSessionTickets taken per connection; later ones are dropped unread (no PSK derived, no
+#: event): a server issuing tickets without end must not make us derive secrets without end.
+MAX_TICKETS_PER_CONNECTION = 64
+#: KeyUpdates accepted in a row without application data between them; the next one is
+#: fatal (unexpected_message), as BoringSSL's kMaxKeyUpdates and rustls do: each costs a key
+#: derivation and, when update_requested, a KeyUpdate of ours.
+MAX_KEY_UPDATES = 32
 #: Post-handshake CertificateRequests answered per connection: each costs a signature with
 #: the client key; real servers ask once (Apache, OpenSSL, GnuTLS re-authentication).
 MAX_POST_HANDSHAKE_REQUESTS = 32
@@ -164,9 +178,18 @@ CV_SCHEMES = frozenset(
 
 @dataclass
 class SessionTicket:
-    """A NewSessionTicket with the PSK it stands for (kept in memory for resumption)."""
+    """A NewSessionTicket with the PSK it stands for (kept in memory for resumption).
 
-    ticket: bytes
+    It also carries what a resumed connection inherits from the one that made it, since a
+    resumed handshake sends neither side's certificate: the server chain verified then
+    (``peer_certificates``) and the identity we had sent (``client_identity``).
+    ``received_at`` is the caller's clock (``ClientConfig.clock``) when it arrived; a
+    ticket without it cannot be aged, so it is never offered.
+    """
+
+    version: ClassVar[str] = "TLSv1.3"
+
+    ticket: bytes = field(repr=False)
     lifetime: int
     age_add: int
     nonce: bytes
@@ -174,9 +197,27 @@ class SessionTicket:
     server_name: str | None
     psk: bytes = field(repr=False)
     alpn_protocol: str | None = None
+    received_at: float | None = None
+    peer_certificates: tuple[bytes, ...] = field(default=(), repr=False)
+    client_identity: Identity | None = field(default=None, repr=False)
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the server stops honouring it, on the clock of ``received_at``."""
+        return None if self.received_at is None else self.received_at + self.lifetime
+
+    @property
+    def hash_name(self) -> str:
+        """The suite hash it was made under; only a suite with this hash may resume it."""
+        return CIPHER_SUITES[self.cipher].hash_name
 
     def __reduce__(self) -> NoReturn:  # never let pickle carry the PSK to disk or a queue
         raise TypeError("SessionTicket objects hold a resumption secret and cannot be pickled")
+
+
+def _host_key(host: str | None) -> str | None:
+    """A server name as resumption compares it: DNS names are case-blind, root dot optional."""
+    return host.rstrip(".").lower() if host else None
 
 
 def _is_ip(host: str) -> bool:
@@ -286,8 +327,11 @@ class TLS13Handshake:
     certificate_request: Any
     selection: Any
     client_identity: Identity | None
-    transcript: list[dict[str, Any]]
+    transcript: Trace
     session_tickets: list[SessionTicket]
+    session_reused: bool
+    _key_updates_in_a_row: int
+    _tickets_received: int
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool
     _write_closed: bool
@@ -354,6 +398,7 @@ class TLS13Handshake:
         self._resumption_master = b""
         self._offered_exts: set[int] = set()
         self._request_contexts: set[bytes] = set()
+        self._offer: SessionTicket | None = self._resumable_session()
 
     # ------------------------------------------------------------------ START -> WAIT_SH
 
@@ -378,6 +423,8 @@ class TLS13Handshake:
         if self._cookie is not None:
             exts.append(ext_cookie(self._cookie))
         exts.append(ext_key_share([(s.code, s.public) for s in self._shares.values()]))
+        if self._offer is not None:  # pre_shared_key goes last, its binder filled in below
+            exts.append(self._psk_extension(self._offer))
         self._offered_exts = {ext_type for ext_type, _ in exts}
         raw = encode_client_hello(
             self._random,
@@ -385,6 +432,8 @@ class TLS13Handshake:
             [CIPHER_SUITES[s].code for s in cfg.cipher_suites],
             exts,
         )
+        if self._offer is not None:
+            raw = self._sign_psk(raw, self._offer)
         self._hs.update(raw)
         self._send_handshake_flight([raw])
         self._trace(
@@ -397,6 +446,7 @@ class TLS13Handshake:
             alpn=list(cfg.alpn_protocols),
             post_handshake_auth=EXT_POST_HANDSHAKE_AUTH in self._offered_exts,
             retry=self._hrr_seen,
+            resumption=self._offer is not None,
         )
         self.state = State.WAIT_SH
 
@@ -412,10 +462,10 @@ class TLS13Handshake:
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_PRE_SHARED_KEY}),
             "ServerHello",
             self.state.value,
+            tls13=True,
         )
         suite = self._check_hello_common(hello, exts, "ServerHello")
-        if EXT_PRE_SHARED_KEY in exts:
-            raise fatal("illegal_parameter", "ServerHello accepts a PSK we never offered")
+        resumed = self._accepted_psk(exts.get(EXT_PRE_SHARED_KEY), suite)
         key_share = exts.get(EXT_KEY_SHARE)
         entry = getattr(key_share, "server_share", None)
         if entry is None or entry.group not in self._shares:
@@ -434,7 +484,9 @@ class TLS13Handshake:
         share = self._shares[entry.group]
         shared = share.exchange(bytes(entry.key_exchange))
         self._suite = suite
-        self._schedule = KeySchedule(suite)
+        self._schedule = KeySchedule(suite, resumed.psk if resumed is not None else None)
+        if resumed is not None:
+            self._resume(resumed)
         client_secret, server_secret = self._schedule.handshake(shared, self._hs.digest())
         self._client_hs_secret = client_secret
         self._server_hs_secret = server_secret
@@ -443,7 +495,14 @@ class TLS13Handshake:
         self._shares = {}
         self.version = "TLSv1.3"
         self.cipher = suite.name
-        self._trace("in", "ServerHello", version="TLSv1.3", cipher=suite.name, group=share.group)
+        self._trace(
+            "in",
+            "ServerHello",
+            version="TLSv1.3",
+            cipher=suite.name,
+            group=share.group,
+            resumed=self.session_reused,
+        )
         # transition
         self.state = State.WAIT_EE
 
@@ -451,6 +510,16 @@ class TLS13Handshake:
         """Checks shared by ServerHello and HelloRetryRequest (RFC 8446 section 4.1.3)."""
         versions = exts.get(EXT_SUPPORTED_VERSIONS)
         chosen = getattr(versions, "version", None)
+        if versions is not None and chosen != TLS13:
+            # RFC 8446 4.2.1: a selected_version we did not offer (0x0303, a draft) is
+            # illegal_parameter; only a ServerHello without the extension speaks TLS 1.2.
+            shown = f"0x{chosen[0]:02x}{chosen[1]:02x}" if isinstance(chosen, tuple) else chosen
+            raise fatal(
+                "illegal_parameter",
+                f"{what} supported_versions selects {shown}, which we did not offer "
+                "(RFC 8446 section 4.2.1)",
+                state=self.state.value,
+            )
         if chosen != TLS13:
             tail = bytes(hello.random[-8:])
             if tail in (TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_1_DOWNGRADE_SENTINEL):
@@ -489,8 +558,11 @@ class TLS13Handshake:
             frozenset({EXT_SUPPORTED_VERSIONS, EXT_KEY_SHARE, EXT_COOKIE}),
             "HelloRetryRequest",
             self.state.value,
+            tls13=True,
         )
         suite = self._check_hello_common(hello, exts, "HelloRetryRequest")
+        if self._offer is not None and self._offer.hash_name != suite.hash_name:
+            self._offer = None  # RFC 8446 4.1.4: offer no PSK the chosen suite cannot use
         group = getattr(exts.get(EXT_KEY_SHARE), "selected_group", None)
         cookie = getattr(exts.get(EXT_COOKIE), "cookie", None)
         if group is not None:
@@ -527,8 +599,16 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_EE
 
     def _handle_encrypted_extensions(self, raw: bytes, events: list[Event]) -> None:
-        message = decode_encrypted_extensions(raw)
         allowed = frozenset({EXT_SERVER_NAME, EXT_SUPPORTED_GROUPS, EXT_ALPN} & self._offered_exts)
+        raw_exts = checked_extensions(raw, "EncryptedExtensions", allowed, self.state.value)
+        if any(t == EXT_SERVER_NAME and data for t, data in raw_exts):  # RFC 6066 3: SHALL be
+            raise fatal(  # empty; BoringSSL sends decode_error
+                "decode_error",
+                "EncryptedExtensions server_name acknowledgement is not empty",
+                state=self.state.value,
+                error=DecodeError,
+            )
+        message = decode_encrypted_extensions(raw)
         exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
         alpn = exts.get(EXT_ALPN)
@@ -541,12 +621,14 @@ class TLS13Handshake:
                 raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
             self.alpn_protocol = chosen
         self._trace("in", "EncryptedExtensions", alpn=self.alpn_protocol, extensions=sorted(exts))
-        self.state = State.WAIT_CERT_CR
+        # a resumed handshake authenticates both sides by the PSK: no certificates follow
+        self.state = State.WAIT_FINISHED if self.session_reused else State.WAIT_CERT_CR
 
     # ------------------------------------------------------------------ WAIT_CERT_CR
 
     def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
         post_handshake = self.state is State.CONNECTED
+        checked_extensions(raw, "CertificateRequest", None, self.state.value)
         message = decode_certificate_request13(raw)
         context = bytes(message.certificate_request_context)
         if post_handshake and not context:
@@ -577,7 +659,9 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_CERT
 
     def _handle_certificate(self, raw: bytes, events: list[Event]) -> None:
-        context, ders = decode_certificate13(raw)
+        context, entries = decode_certificate13_entries(raw)
+        check_certificate_entries(entries, self.state.value)
+        ders = [der for der, _ in entries]
         if context:
             raise fatal("decode_error", "server Certificate has a non-empty request context")
         if not ders:
@@ -594,6 +678,13 @@ class TLS13Handshake:
                 f"server certificate does not parse: {exc or type(exc).__name__}",
                 error=CertificateVerificationError,
             ) from None
+        if not leaf.signing_allowed:
+            raise fatal(
+                "illegal_parameter",
+                f"server certificate {leaf.subject} has a KeyUsage without digitalSignature, "
+                "so its key may not sign the handshake (RFC 8446 section 4.4.2.2)",
+                error=CertificateVerificationError,
+            )
         self._server_public_key = leaf.public_key
         self._hs.update(raw)
         self.peer_certificates = ders
@@ -676,7 +767,9 @@ class TLS13Handshake:
                 version="TLSv1.3",
                 cipher=suite.name,
                 alpn_protocol=self.alpn_protocol,
-                client_certificate_sent=self.client_identity is not None,
+                client_certificate_sent=self.client_identity is not None
+                and not self.session_reused,
+                session_reused=self.session_reused,
             )
         )
 
@@ -784,6 +877,11 @@ class TLS13Handshake:
         events.append(PostHandshakeAuthCompleted(self.client_identity is not None))
 
     def _handle_new_session_ticket(self, raw: bytes, events: list[Event]) -> None:
+        raw_exts = checked_extensions(raw, "NewSessionTicket", None, self.state.value)
+        if any(t == EXT_EARLY_DATA and len(data) != 4 for t, data in raw_exts):
+            raise fatal(  # max_early_data_size is a uint32 (RFC 8446 section 4.2.10)
+                "decode_error", "NewSessionTicket early_data is not 4 bytes", error=DecodeError
+            )
         message = decode(NewSessionTicket, raw, "NewSessionTicket")
         if message.ticket_lifetime > _MAX_TICKET_LIFETIME:
             raise fatal("illegal_parameter", "ticket lifetime exceeds 7 days (RFC 8446 4.6.1)")
@@ -791,6 +889,11 @@ class TLS13Handshake:
             raise fatal("decode_error", "NewSessionTicket with an empty ticket", error=DecodeError)
         if message.ticket_lifetime == 0:  # "discarded immediately" (RFC 8446 4.6.1)
             self._trace("in", "NewSessionTicket", lifetime=0, discarded=True)
+            return
+        self._tickets_received += 1
+        if self._tickets_received > MAX_TICKETS_PER_CONNECTION:
+            if self._tickets_received == MAX_TICKETS_PER_CONNECTION + 1:  # say so once
+                self._trace("in", "NewSessionTicket", discarded=True, reason="too many")
             return
         assert self._schedule is not None and self._suite is not None
         ticket = SessionTicket(
@@ -802,16 +905,105 @@ class TLS13Handshake:
             server_name=self._server_name,
             psk=self._schedule.ticket_psk(self._resumption_master, bytes(message.ticket_nonce)),
             alpn_protocol=self.alpn_protocol,
+            received_at=self.config.clock() if self.config.clock is not None else None,
+            peer_certificates=tuple(self.peer_certificates),
+            client_identity=self.client_identity,
         )
         self.session_tickets.append(ticket)
         del self.session_tickets[:-MAX_SESSION_TICKETS]  # keep the newest only
         self._trace("in", "NewSessionTicket", lifetime=ticket.lifetime)
+        if self.config.save_session is not None:
+            self.config.save_session(ticket)
         events.append(SessionTicketReceived(lifetime=ticket.lifetime, ticket=ticket.ticket))
+
+    # ------------------------------------------------------------------ resumption (PSK)
+
+    def _resumable_session(self) -> SessionTicket | None:
+        """``config.session`` if it is a TLS 1.3 ticket this connection may offer, else None.
+
+        Refused (and said so in the trace): no clock to age it, past its lifetime, made
+        for another server name (RFC 8446 4.6.1), or no offered suite shares its hash.
+        """
+        ticket, clock = self.config.session, self.config.clock
+        if not isinstance(ticket, SessionTicket):
+            return None  # none given, or another version's session
+        hashes = {CIPHER_SUITES[s].hash_name for s in self.config.cipher_suites}
+        if clock is None or ticket.received_at is None:
+            why = "no clock to age the ticket with (ClientConfig.clock)"
+        elif not 0 <= clock() - ticket.received_at < ticket.lifetime:
+            why = f"the ticket's lifetime of {ticket.lifetime} s is over"
+        elif _host_key(ticket.server_name) != _host_key(self._server_name):
+            why = "the ticket was issued for another server name"
+        elif ticket.hash_name not in hashes:
+            why = f"no offered cipher suite uses the ticket's hash ({ticket.hash_name})"
+        else:
+            return ticket
+        self._trace("local", "SessionNotOffered", reason=why)
+        return None
+
+    def _psk_extension(self, ticket: SessionTicket) -> tuple[int, bytes]:
+        """pre_shared_key naming ``ticket``, with a zero binder for `_sign_psk` to replace."""
+        assert self.config.clock is not None and ticket.received_at is not None
+        age_ms = int((self.config.clock() - ticket.received_at) * 1000)
+        size = CIPHER_SUITES[ticket.cipher].hash_length
+        return ext_pre_shared_key([(ticket.ticket, (age_ms + ticket.age_add) % 2**32)], [size])
+
+    def _sign_psk(self, hello: bytes, ticket: SessionTicket) -> bytes:
+        """``hello`` (pre_shared_key last) with its binder over the truncated hello.
+
+        RFC 8446 4.2.11.2: the binder covers the transcript up to the binders list (after a
+        HelloRetryRequest, message_hash(ClientHello1) and the HRR come first).
+        """
+        size = CIPHER_SUITES[ticket.cipher].hash_length
+        truncated = hello[: -(2 + 1 + size)]  # binders<2>: one binder<1> of ``size`` bytes
+        if self._hrr_seen:
+            transcript = self._hs.copy()
+            transcript.update(truncated)
+            truncated_hash = transcript.digest()
+        else:
+            truncated_hash = transcript_digest(ticket.hash_name, truncated)
+        binder = psk_binder(ticket.hash_name, ticket.psk, truncated_hash)
+        return truncated + (size + 1).to_bytes(2, "big") + bytes((size,)) + binder
+
+    def _accepted_psk(self, extension: Any, suite: CipherSuite) -> SessionTicket | None:
+        """The ticket a ServerHello's pre_shared_key resumes (None: a full handshake).
+
+        It must name our one identity (0) and come with a suite of the ticket's hash.
+        """
+        if extension is None:
+            return None
+        selected = getattr(extension, "selected", None)
+        if self._offer is None:
+            raise fatal("illegal_parameter", "ServerHello accepts a PSK we never offered")
+        if selected != 0:
+            raise fatal(
+                "illegal_parameter",
+                f"ServerHello selects PSK identity {selected}; we offered only identity 0",
+            )
+        if suite.hash_name != self._offer.hash_name:
+            raise fatal(
+                "illegal_parameter",
+                f"ServerHello resumes a {self._offer.hash_name} ticket under {suite.name}",
+            )
+        return self._offer
+
+    def _resume(self, ticket: SessionTicket) -> None:
+        """Take over what the original connection established; nothing here re-sends it."""
+        self.session_reused = True
+        self.peer_certificates = list(ticket.peer_certificates)
+        self.client_identity = ticket.client_identity
 
     def _handle_key_update(self, raw: bytes, events: list[Event]) -> None:
         if len(raw) != 5 or raw[4] not in (0, 1):
             raise fatal("illegal_parameter" if len(raw) == 5 else "decode_error", "bad KeyUpdate")
         requested = raw[4] == 1
+        self._key_updates_in_a_row += 1
+        if self._key_updates_in_a_row > MAX_KEY_UPDATES:
+            raise fatal(
+                "unexpected_message",
+                f"more than {MAX_KEY_UPDATES} KeyUpdates without application data between them",
+                state=self.state.value,
+            )
         assert self._suite is not None
         self._set_read_keys(
             self._suite, next_traffic_secret(self._suite.hash_name, self._read_secret())

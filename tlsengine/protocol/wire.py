@@ -40,6 +40,7 @@ __all__ = [
     "ext_cookie",
     "ext_empty",
     "ext_key_share",
+    "ext_pre_shared_key",
     "ext_psk_key_exchange_modes",
     "ext_server_name",
     "ext_signature_algorithms",
@@ -50,6 +51,13 @@ __all__ = [
     "encode_certificate13",
     "encode_certificate_verify13",
     "encode_handshake",
+    "EXTENSION_MESSAGES",
+    "check_certificate_entries",
+    "check_extensions",
+    "checked_extensions",
+    "decode_certificate13_entries",
+    "extension_list",
+    "message_extensions",
     "extensions_by_type",
     "server_leaf",
     "scheme_names",
@@ -65,6 +73,40 @@ EXT_OID_FILTERS = 48
 EXT_POST_HANDSHAKE_AUTH = 49
 EXT_SIGNATURE_ALGORITHMS = 13
 EXT_SIGNATURE_ALGORITHMS_CERT = 50
+EXT_EARLY_DATA = 42
+
+# RFC 8446 section 4.2's table: the TLS 1.3 messages each extension it defines or cites may
+# appear in. A known extension anywhere else is illegal_parameter; one we never offered, in
+# a message answering ours, is unsupported_extension.
+_CH, _SH, _HRR, _EE = "ClientHello", "ServerHello", "HelloRetryRequest", "EncryptedExtensions"
+_CR, _CT, _NST = "CertificateRequest", "Certificate", "NewSessionTicket"
+EXTENSION_MESSAGES: dict[int, frozenset[str]] = {
+    code: frozenset(messages)
+    for code, messages in {
+        0: (_CH, _EE),  # server_name
+        1: (_CH, _EE),  # max_fragment_length
+        5: (_CH, _CR, _CT),  # status_request
+        10: (_CH, _EE),  # supported_groups
+        13: (_CH, _CR),  # signature_algorithms
+        14: (_CH, _EE),  # use_srtp
+        15: (_CH, _EE),  # heartbeat
+        16: (_CH, _EE),  # application_layer_protocol_negotiation
+        18: (_CH, _CR, _CT),  # signed_certificate_timestamp
+        19: (_CH, _EE),  # client_certificate_type
+        20: (_CH, _EE),  # server_certificate_type
+        21: (_CH,),  # padding
+        41: (_CH, _SH),  # pre_shared_key
+        42: (_CH, _EE, _NST),  # early_data
+        43: (_CH, _SH, _HRR),  # supported_versions
+        44: (_CH, _HRR),  # cookie
+        45: (_CH,),  # psk_key_exchange_modes
+        47: (_CH, _CR),  # certificate_authorities
+        48: (_CR,),  # oid_filters
+        49: (_CH,),  # post_handshake_auth
+        50: (_CH, _CR),  # signature_algorithms_cert
+        51: (_CH, _SH, _HRR),  # key_share
+    }.items()
+}
 
 
 class _Parsable(Protocol):
@@ -137,18 +179,23 @@ def encode_handshake(msg_type: int, body: bytes) -> bytes:
 
 def decode_certificate13(raw: bytes) -> tuple[bytes, list[bytes]]:
     """A TLS 1.3 Certificate message -> (request context, DER certificates leaf first)."""
+    context, entries = decode_certificate13_entries(raw)
+    return context, [der for der, _ in entries]
+
+
+def decode_certificate13_entries(raw: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """A TLS 1.3 Certificate message -> (request context, [(DER, extensions block)])."""
     r = Reader(raw[4:], "Certificate message")
     context = r.vector(1)
     entries = Reader(r.vector(3), "certificate_list")
     r.finish()
-    ders: list[bytes] = []
+    out: list[tuple[bytes, bytes]] = []
     while not entries.done:
         der = entries.vector(3)
         if not der:
             raise fatal("decode_error", "Certificate holds an empty certificate", error=DecodeError)
-        entries.vector(2)  # per-entry extensions (OCSP, SCT): not used
-        ders.append(der)
-    return context, ders
+        out.append((der, entries.vector(2)))
+    return context, out
 
 
 def encode_certificate13(context: bytes, ders: Sequence[bytes]) -> bytes:
@@ -173,12 +220,15 @@ def chain_der(chain: tuple[x509.Certificate, ...], include_root: bool) -> tuple[
 
 
 class ServerLeaf:
-    """What the handshake needs from the server's leaf: its key, and names for traces."""
+    """What the handshake needs from the server's leaf: its key, whether KeyUsage lets it
+    sign (RFC 8446 4.4.2.2: digitalSignature MUST be set when KeyUsage is present), and
+    names for traces and errors."""
 
-    __slots__ = ("public_key", "subject", "issuer")
+    __slots__ = ("public_key", "signing_allowed", "subject", "issuer")
 
-    def __init__(self, public_key: Any, subject: str, issuer: str) -> None:
+    def __init__(self, public_key: Any, signing_allowed: bool, subject: str, issuer: str) -> None:
         self.public_key = public_key
+        self.signing_allowed = signing_allowed
         self.subject = subject
         self.issuer = issuer
 
@@ -193,7 +243,11 @@ def server_leaf(der: bytes) -> ServerLeaf:
     """
     leaf = x509.load_der_x509_certificate(der)
     subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
-    return ServerLeaf(leaf.public_key(), subject, issuer)
+    try:
+        signing_allowed = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return ServerLeaf(leaf.public_key(), True, subject, issuer)
+    return ServerLeaf(leaf.public_key(), signing_allowed.digital_signature, subject, issuer)
 
 
 def _self_signed(cert: x509.Certificate) -> bool:
@@ -262,12 +316,99 @@ def scheme_names(codes: Sequence[Any]) -> list[str]:
     ]
 
 
+def extension_list(block: bytes, what: str) -> list[tuple[int, bytes]]:
+    """An extensions block (without its length prefix) -> [(type, data)], bounds-checked."""
+    r = Reader(block, f"{what} extensions")
+    out = []
+    while not r.done:
+        out.append((r.uint(2), r.vector(2)))
+    return out
+
+
+def message_extensions(raw: bytes, message: str) -> list[tuple[int, bytes]]:
+    """The raw (type, data) extensions of a TLS 1.3 EncryptedExtensions, CertificateRequest
+    or NewSessionTicket, read before tlslite-ng decodes the message: RFC 8446 section 4.2's
+    rules then judge the types, whatever tlslite-ng would make of a misplaced extension."""
+    r = Reader(raw[4:], message)
+    if message == "CertificateRequest":
+        r.vector(1)  # certificate_request_context
+    elif message == "NewSessionTicket":
+        r.uint(8)  # ticket_lifetime, ticket_age_add
+        r.vector(1)  # ticket_nonce
+        r.vector(2)  # ticket
+    elif message != "EncryptedExtensions":
+        raise ValueError(f"no extension reader for {message}")
+    pairs = extension_list(r.vector(2), message)
+    r.finish()
+    return pairs
+
+
+def checked_extensions(
+    raw: bytes, message: str, offered: frozenset[int] | None, state: str
+) -> list[tuple[int, bytes]]:
+    """`message_extensions` judged by `check_extensions`: the (type, data) pairs, once legal."""
+    pairs = message_extensions(raw, message)
+    check_extensions([t for t, _ in pairs], message, offered, state)
+    return pairs
+
+
+def check_certificate_entries(entries: Sequence[tuple[bytes, bytes]], state: str) -> None:
+    """A server Certificate's entry extensions "MUST correspond to ones from the ClientHello"
+    (RFC 8446 4.4.2); we offer neither status_request nor SCTs, so none is legal."""
+    for _, block in entries:
+        types = [t for t, _ in extension_list(block, "CertificateEntry")]
+        check_extensions(types, "Certificate", frozenset(), state)
+
+
+def check_extensions(
+    types: Sequence[int], message: str, offered: frozenset[int] | None, state: str
+) -> None:
+    """RFC 8446 section 4.2 for one received message's extension types, in order.
+
+    A repeated type and a known extension outside the messages the RFC lists it for are
+    illegal_parameter; with ``offered`` given (the message answers our ClientHello), any
+    other type we did not offer is unsupported_extension. ``offered=None``: requests
+    (CertificateRequest) and NewSessionTicket, whose unknown extensions are ignored.
+    """
+    seen: set[int] = set()
+    for ext_type in types:
+        if ext_type in seen:
+            raise fatal("illegal_parameter", f"{message} repeats extension {ext_type}", state=state)
+        seen.add(ext_type)
+        allowed_in = EXTENSION_MESSAGES.get(ext_type)
+        if allowed_in is not None and message not in allowed_in:
+            raise fatal(
+                "illegal_parameter",
+                f"{message} carries extension {ext_type}, which RFC 8446 section 4.2 allows "
+                f"only in {', '.join(sorted(allowed_in))}",
+                state=state,
+            )
+        if offered is not None and ext_type not in offered:
+            raise fatal(
+                "unsupported_extension",
+                f"{message} carries extension {ext_type}, which we did not offer",
+                state=state,
+            )
+
+
 def extensions_by_type(
-    message: Any, allowed: frozenset[int] | None, what: str, state: str
+    message: Any,
+    allowed: frozenset[int] | None,
+    what: str,
+    state: str,
+    *,
+    tls13: bool = False,
 ) -> dict[int, Any]:
-    """A message's extensions by type; duplicates and unsolicited ones are the server's error."""
+    """A message's extensions by type; duplicates and unsolicited ones are the server's error.
+
+    ``tls13=True`` also applies RFC 8446 section 4.2's table (`check_extensions`), with
+    ``what`` naming the message as the table does.
+    """
+    exts = list(message.extensions or ())
+    if tls13:
+        check_extensions([e.extType for e in exts], what, allowed, state)
     out: dict[int, Any] = {}
-    for ext in message.extensions or ():
+    for ext in exts:
         if ext.extType in out:
             raise fatal(
                 "illegal_parameter",
@@ -292,13 +433,20 @@ def certificate_request_fields(message: Any, state: str) -> dict[str, Any]:
     signature_schemes, signature_schemes_cert (None when absent), oid_filters.
     Missing signature_algorithms is the server's error: missing_extension.
     """
-    by_type = extensions_by_type(message, None, "CertificateRequest", state)
+    by_type = extensions_by_type(message, None, "CertificateRequest", state, tls13=True)
     sig = by_type.get(EXT_SIGNATURE_ALGORITHMS)
-    if sig is None or not getattr(sig, "sigalgs", None):
+    if sig is None:
         raise fatal(
             "missing_extension",
             "CertificateRequest lacks signature_algorithms (RFC 8446 section 4.3.2)",
             state=state,
+        )
+    if not getattr(sig, "sigalgs", None):  # supported_signature_algorithms<2..2^16-2>
+        raise fatal(
+            "decode_error",
+            "CertificateRequest signature_algorithms list is empty (RFC 8446 section 4.2.3)",
+            state=state,
+            error=DecodeError,
         )
     cert_sig = by_type.get(EXT_SIGNATURE_ALGORITHMS_CERT)
     cas = by_type.get(EXT_CERTIFICATE_AUTHORITIES)
@@ -651,6 +799,16 @@ def ext_cookie(cookie: bytes) -> tuple[int, bytes]:
 
 def ext_key_share(entries: Sequence[tuple[int, bytes]]) -> tuple[int, bytes]:
     return 51, _v(2, b"".join(g.to_bytes(2, "big") + _v(2, key) for g, key in entries))
+
+
+def ext_pre_shared_key(
+    identities: Sequence[tuple[bytes, int]], binder_sizes: Sequence[int]
+) -> tuple[int, bytes]:
+    """pre_shared_key (41) offering (ticket, obfuscated_ticket_age) identities, with zeroed
+    binders of the given sizes: the caller signs the truncated hello and fills them in."""
+    ids = b"".join(_v(2, ticket) + age.to_bytes(4, "big") for ticket, age in identities)
+    binders = b"".join(_v(1, bytes(n)) for n in binder_sizes)
+    return 41, _v(2, ids) + _v(2, binders)
 
 
 def ext_empty(ext_type: int) -> tuple[int, bytes]:

@@ -95,7 +95,9 @@ def name_from_der(der: bytes) -> x509.Name:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # odd-length country codes exist in the wild
             return x509.load_der_x509_crl(crl).issuer
-    except (ValueError, KeyError) as exc:  # cryptography 48 raises KeyError for string tag 0
+    except (ValueError, KeyError, TypeError) as exc:
+        # cryptography 48 raises KeyError for string tag 0 and TypeError for a BIT STRING
+        # under any attribute but x500UniqueIdentifier.
         raise DecodeError(f"CA name does not parse as an X.501 Name: {exc!r}") from None
 
 

@@ -197,7 +197,7 @@ async def open_connection(
     """
     context = context or ClientContext()
     name = normalize_hostname(server_hostname or host)
-    conn = context._connection(name, context._verifier_for(name))
+    conn = context._connection(name, context._verifier_for(name), port=port)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limit, loop=loop)
 

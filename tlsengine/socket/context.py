@@ -19,6 +19,7 @@ from ..identity.store import IdentityStore
 from ..verify.cache import VerificationCache
 from ..verify.chain import PROFILES, Profile, ServerVerifier
 from ..verify.roots import TrustRoots, load_roots
+from .sessions import SessionCache, SessionKey
 from .tlssocket import TLSSocket
 
 VERSIONS = ("TLSv1.2", "TLSv1.3")
@@ -61,6 +62,14 @@ class ClientContext:
     off; a `VerificationCache` instance sets its own TTL and size (and may be shared: its
     keys include the trust roots, so contexts with different roots never share entries).
 
+    ``resumption`` (default on) keeps the sessions servers hand out (TLS 1.3 tickets) in
+    ``self.sessions``, a `SessionCache` in memory only, and offers one at the next
+    connection to the same server name and port, so that handshake skips certificates
+    and signatures on both sides. A session is offered only under the identities it was
+    made with: any load, overwrite, clear or pin of the identity store retires it, and
+    each is used once. ``resumption=False`` (or setting the attribute later) neither
+    offers nor keeps any; ``sock.session_reused`` tells whether a connection resumed.
+
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.
@@ -87,6 +96,7 @@ class ClientContext:
         tcp_nodelay: bool = True,
         send_client_root: bool = False,
         verify_cache: bool | VerificationCache = True,
+        resumption: bool = True,
     ) -> None:
         for name, value in (
             ("minimum_version", minimum_version),
@@ -134,6 +144,8 @@ class ClientContext:
             if verify_cache
             else None
         )
+        self.resumption = bool(resumption)
+        self.sessions = SessionCache()
         # Caller-given roots load now, so a bad cafile fails here (as ssl does); the system
         # bundle loads at the first verified handshake and is cached process-wide.
         self._roots: TrustRoots | None = None
@@ -150,6 +162,7 @@ class ClientContext:
         server_hostname: str | bytes | None = None,
         do_handshake_on_connect: bool = True,
         suppress_ragged_eofs: bool = True,
+        session: Any = None,
     ) -> TLSSocket:
         """Wrap a connected socket; handshakes now unless ``do_handshake_on_connect=False``.
 
@@ -157,6 +170,10 @@ class ClientContext:
         name is IDNA-encoded to its A-label. A failed handshake here closes ``sock``. To
         inspect ``selection`` or ``certificate_request`` after a failure, pass
         ``do_handshake_on_connect=False`` and call ``do_handshake()`` yourself.
+
+        ``session`` (as ``ssl``'s): a session from another socket's ``.session`` to offer
+        instead of one from the cache; ignored when expired, when ``resumption`` is off,
+        or when the identity it was made with is no longer loaded.
         """
         server_hostname = normalize_hostname(server_hostname)
         verifier = self._verifier_for(server_hostname)
@@ -164,7 +181,9 @@ class ClientContext:
             set_nodelay(sock, True)
 
         def factory() -> Any:
-            return self._connection(server_hostname, verifier)
+            return self._connection(
+                server_hostname, verifier, port=_peer_port(sock), session=session
+            )
 
         tls = TLSSocket(
             sock,
@@ -199,15 +218,23 @@ class ClientContext:
 
     def snapshot_identities(self) -> tuple[tuple[Identity, ...], Any]:
         """(identities, store-or-None) as they are right now; taken once per handshake."""
+        identities, store, _ = self._snapshot()
+        return identities, store
+
+    def _snapshot(self) -> tuple[tuple[Identity, ...], Any, int]:
+        """(identities, store-or-None, generation). The generation is read first, so a
+        load racing the snapshot can only make it look older (its sessions then go
+        unused), never let an old session pass for the new identities."""
         source = self.identities
         if source is None:
             from ..identity.store import default_store
 
             source = default_store()
         if isinstance(source, tuple):
-            return source, None
+            return source, None, 0
+        generation = getattr(source, "generation", 0)
         snapshot = getattr(source, "snapshot", None)
-        return (tuple(snapshot()) if callable(snapshot) else tuple(source)), source
+        return (tuple(snapshot()) if callable(snapshot) else tuple(source)), source, generation
 
     # ------------------------------------------------------------------ internals
 
@@ -241,11 +268,23 @@ class ClientContext:
             self._verifier = verifier
         return verifier
 
-    def _connection(self, server_hostname: str | None, verifier: ServerVerifier | None) -> Any:
+    def _connection(
+        self,
+        server_hostname: str | None,
+        verifier: ServerVerifier | None,
+        port: int | None = None,
+        session: Any = None,
+    ) -> Any:
+        """A fresh sans-IO connection; ``port`` (None when unknown) keys its sessions;
+        ``session``, when given, is offered instead of one from the cache."""
         from ..protocol.connection import ClientConfig, ClientConnection
 
-        identities, store = self.snapshot_identities()
+        identities, store, generation = self._snapshot()
         extra: dict[str, Any] = {}
+        if self.resumption:
+            extra.update(
+                self._session_config(server_hostname, port, identities, store, generation, session)
+            )
         if self.cipher_suites is not None:
             extra["cipher_suites"] = self.cipher_suites
         if self.groups is not None:
@@ -265,6 +304,41 @@ class ClientContext:
             trace=self.trace,
         )
         return ClientConnection(config)
+
+    def _session_config(
+        self,
+        server_hostname: str | None,
+        port: int | None,
+        identities: tuple[Identity, ...],
+        store: Any,
+        generation: int,
+        session: Any = None,
+    ) -> dict[str, Any]:
+        """``session``/``save_session``/``clock`` for one connection, bound to its key."""
+        key = SessionKey(
+            server_name=server_hostname.rstrip(".").lower() if server_hostname else None,
+            port=port,
+            identity_source=store
+            if store is not None
+            else tuple(i.fingerprint for i in identities),
+            generation=generation,
+            verification=(self.verify, self.check_hostname, self.verify_profile),
+        )
+        cache = self.sessions
+
+        def save_session(made: Any) -> None:
+            if self.resumption:  # switched off since this connection started: keep nothing
+                cache.put(key, made)
+
+        if session is None:
+            session = cache.take(key, identities)
+        elif not cache.usable(session, identities):
+            session = None
+        return {
+            "session": session,
+            "save_session": save_session,
+            "clock": cache.clock,  # the clock the cache ages sessions by
+        }
 
     def _selector(
         self, identities: tuple[Identity, ...], store: Any, server_hostname: str | None
@@ -309,6 +383,15 @@ def set_nodelay(sock: socket.socket, on: bool) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
     except OSError:
         pass  # not connected yet, or already closed: the handshake will say what is wrong
+
+
+def _peer_port(sock: socket.socket) -> int | None:
+    """The remote port of a connected INET socket (None for others, or not connected)."""
+    try:
+        peer = sock.getpeername()
+    except (OSError, AttributeError):
+        return None
+    return peer[1] if isinstance(peer, tuple) and len(peer) >= 2 else None
 
 
 def _check_identities(identities: Any) -> Any:

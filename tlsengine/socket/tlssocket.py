@@ -459,7 +459,8 @@ class TLSSocket:
 
     @property
     def client_identity(self) -> Any:
-        """The `Identity` we sent, or None (none asked for, or nothing fitted)."""
+        """The `Identity` we sent, or None (none asked for, or nothing fitted); on a
+        resumed connection, the one sent when the session was made."""
         return getattr(self._conn, "client_identity", None)
 
     @property
@@ -476,6 +477,23 @@ class TLSSocket:
     def transcript(self) -> list[dict[str, Any]]:
         """Every decoded handshake message and the selection verdicts (``trace=True``)."""
         return list(getattr(self._conn, "transcript", None) or [])
+
+    @property
+    def session_reused(self) -> bool:
+        """True when this connection resumed an earlier session (as ``ssl``'s).
+
+        A resumed handshake carries no certificates: ``getpeercert()`` and
+        ``client_identity`` then report those of the connection that made the session.
+        """
+        return self._complete() and bool(getattr(self._conn, "session_reused", False))
+
+    @property
+    def session(self) -> Any:
+        """The newest session the server gave this connection (None before any), as
+        ``ssl.SSLSocket.session``. It lives in memory only and refuses pickling; the
+        context's cache already offers it to the next connection."""
+        tickets = getattr(self._conn, "session_tickets", None)
+        return tickets[-1] if tickets else None
 
     @property
     def connection(self) -> Any:
