@@ -26,6 +26,7 @@ TOOL_PACKAGES = {
     "gnutls-serv": "gnutls-bin",
     "certtool": "gnutls-bin",
     "nginx": "nginx-light",
+    "apache2": "apache2",
 }
 
 

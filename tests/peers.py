@@ -14,6 +14,8 @@ Peers and the Debian package each needs (``require_tool`` skips locally, fails u
 - ``NginxServer``: ``nginx`` with its own prefix, config, pid and logs in a temp dir
   (package ``nginx-light``).
 - tlslite-ng: ``tlsengine.testing.TestServer`` (no package; a Python dependency).
+- ``ApacheServer``: Apache httpd with ``SSLVerifyClient require`` inside a ``<Location>``, so
+  it asks for the client certificate by renegotiating (package ``apache2``).
 
 ``openssl s_server`` binds port 0 and reports the port it got. The other tools need a
 number, taken from a bound-then-closed socket; they count as started only once they say
@@ -26,10 +28,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -138,6 +142,7 @@ class ProcessPeer:
 
     tool = ""
     name = "peer"
+    stdin: int = subprocess.DEVNULL  # PIPE for peers driven through their console
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
@@ -196,7 +201,7 @@ class ProcessPeer:
         with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
             self.proc = subprocess.Popen(
                 self.argv(requested),
-                stdin=subprocess.DEVNULL,
+                stdin=self.stdin,
                 stdout=out,
                 stderr=err,
                 cwd=self.workdir,
@@ -466,6 +471,95 @@ http {{
         return path.read_text(errors="replace") if path.exists() else ""
 
 
+class ApacheServer(ProcessPeer):
+    """Apache httpd over TLS 1.2 whose ``/protected`` alone needs a client certificate.
+
+    The handshake asks for nothing; a request for ``/protected`` makes mod_ssl renegotiate
+    (HelloRequest) and require a certificate under ``client_cas``. Every answer carries the
+    client subject mod_ssl saw in ``X-Client-Subject`` and the access log records it too.
+    Children drop to www-data when started as root, so the document root lives in a
+    world-readable temporary directory of its own.
+    """
+
+    tool = "apache2"
+    name = "apache2"
+    modules = Path("/usr/lib/apache2/modules")
+
+    def __init__(self, workdir: Path, pki: ServerPKI, *, client_cas: Path | None = None) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = client_cas
+        self.docroot = Path(tempfile.mkdtemp(prefix="tlsengine-apache-"))
+        self.docroot.chmod(0o755)
+        (self.docroot / "public").write_text("public page\n")
+        (self.docroot / "protected").write_text("protected page\n")
+        for page in self.docroot.iterdir():
+            page.chmod(0o644)
+
+    def prepare(self, port: int) -> None:
+        d = self.workdir
+        (d / "httpd.pid").unlink(missing_ok=True)
+        user = "User www-data\nGroup www-data\n" if os.geteuid() == 0 else ""
+        modules = "\n".join(
+            f"LoadModule {name}_module {self.modules / f'mod_{name}.so'}"
+            for name in ("mpm_prefork", "authz_core", "ssl", "headers")
+        )
+        (d / "httpd.conf").write_text(
+            f"""ServerRoot {d}
+DefaultRuntimeDir {d}
+PidFile {d / "httpd.pid"}
+ErrorLog {d / "error.log"}
+LogLevel info ssl:info
+{modules}
+{user}StartServers 1
+MinSpareServers 1
+MaxSpareServers 2
+MaxRequestWorkers 4
+Listen {HOST}:{port}
+ServerName localhost
+DocumentRoot {self.docroot}
+<Directory {self.docroot}>
+  Require all granted
+</Directory>
+LogFormat "%h \\"%r\\" %>s subject=\\"%{{SSL_CLIENT_S_DN}}x\\" proto=%{{SSL_PROTOCOL}}x" tls
+CustomLog {d / "access.log"} tls
+SSLEngine on
+SSLProtocol -all +TLSv1.2
+SSLCertificateFile {self.pki.cert_file}
+SSLCertificateKeyFile {self.pki.key_file}
+SSLCACertificateFile {self.client_cas or self.pki.ca_file}
+SSLSessionCache none
+Header always set X-Client-Subject "%{{SSL_CLIENT_S_DN}}s"
+<Location /protected>
+  SSLVerifyClient require
+  SSLVerifyDepth 4
+</Location>
+"""
+        )
+
+    def argv(self, port: int) -> list[str]:
+        conf = self.workdir / "httpd.conf"
+        return [self.executable, "-f", str(conf), "-DFOREGROUND"]
+
+    def bound_port(self, requested: int) -> int | None:
+        return requested if (self.workdir / "httpd.pid").exists() else None
+
+    def start_failed(self) -> bool:
+        return "could not bind" in self.error_log + self.stderr
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.docroot, ignore_errors=True)
+
+    @property
+    def error_log(self) -> str:
+        path = self.workdir / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def access_log(self) -> str:
+        path = self.workdir / "access.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
 # --------------------------------------------------------------------------- stdlib ssl peer
 
 
@@ -594,8 +688,8 @@ class Peers:
         peer.start()
         return peer
 
-    def openssl(self, **kw: Any) -> OpenSSLServer:
-        peer = self._keep(OpenSSLServer(self._dir("openssl"), self.pki, **kw))
+    def openssl(self, *, pki: ServerPKI | None = None, **kw: Any) -> OpenSSLServer:
+        peer = self._keep(OpenSSLServer(self._dir("openssl"), pki or self.pki, **kw))
         peer.start()
         return peer
 
@@ -609,8 +703,19 @@ class Peers:
         peer.start()
         return peer
 
+    def apache(self, **kw: Any) -> ApacheServer:
+        peer = self._keep(ApacheServer(self._dir("apache"), self.pki, **kw))
+        peer.start()
+        return peer
+
     def tlslite(self, **kw: Any) -> TestServer:
         peer = self._keep(TestServer(self.pki.chain, self.pki.key, **kw))
+        peer.start()
+        return peer
+
+    def start(self, peer: Any) -> Any:
+        """Start a peer built by the caller (a subclass, another PKI) and stop it at teardown."""
+        self._keep(peer)
         peer.start()
         return peer
 
@@ -622,6 +727,8 @@ class Peers:
     def stop_all(self) -> None:
         for peer in reversed(self.started):
             peer.stop()
+            if isinstance(peer, ApacheServer):
+                peer.cleanup()
         self.started.clear()
 
 

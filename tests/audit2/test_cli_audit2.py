@@ -205,18 +205,24 @@ def test_plain_http_server_is_one_line(raw_server) -> None:
     one_clean_line(tlsengine("probe", f"127.0.0.1:{ls.getsockname()[1]}", "--insecure"))
 
 
-def test_tls12_only_server_is_one_line(peers: Peers) -> None:
+def test_tls12_only_server_is_answered(peers: Peers) -> None:
+    """TLS 1.2 is implemented: a 1.2-only server gets a full exchange, not a refusal."""
     srv = peers.python_ssl(
         verify_mode=ssl.CERT_NONE,
         minimum_version=ssl.TLSVersion.TLSv1_2,
         maximum_version=ssl.TLSVersion.TLSv1_2,
     )
     host, port = srv.address
-    one_clean_line(tlsengine("get", f"https://{host}:{port}/", "--cafile", str(peers.pki.ca_file)))
-    one_clean_line(tlsengine("probe", f"{host}:{port}", "--cafile", str(peers.pki.ca_file)))
+    done = tlsengine("get", f"https://{host}:{port}/", "--cafile", str(peers.pki.ca_file), "-v")
+    assert done.returncode == 0, done
+    assert done.stdout == "subject=\n"
+    assert srv.next_record().version == "TLSv1.2"
+    done = tlsengine("probe", f"{host}:{port}", "--cafile", str(peers.pki.ca_file), "--json")
+    assert done.returncode == 0, done
+    assert json.loads(done.stdout)["version"] == "TLSv1.2"
 
 
-def test_tls12_refusal_names_a_real_option(https: tuple[str, str]) -> None:
+def test_tls12_flag_against_a_tls13_only_server_is_one_line(https: tuple[str, str]) -> None:
     base, cafile = https
     done = tlsengine("get", f"{base}/", "--cafile", cafile, "--tls1.2")
     one_clean_line(done)

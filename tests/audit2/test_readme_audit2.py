@@ -6,15 +6,19 @@ import copy
 import inspect
 import os
 import pickle
+import socket
+import ssl
 import subprocess
 import sys
+import tempfile
+import threading
 
 import pytest
 
 import tlsengine
-from tlsengine.errors import HandshakeError, IdentityError, TLSEngineError
+from tlsengine.errors import IdentityError, TLSEngineError
 from tlsengine.identity import IdentityStore, build_pkcs12
-from tlsengine.testing import CA
+from tlsengine.testing import CA, cert_pem, key_pem
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -78,13 +82,32 @@ def test_documented_signatures() -> None:
     assert issubclass(tlsengine.TLSError, TLSEngineError)
 
 
-def test_tls12_maximum_is_a_handshake_error() -> None:
-    import socket
-
+def test_tls12_maximum_is_refused_by_a_tls13_only_server() -> None:
+    """maximum_version='TLSv1.2' offers TLS 1.2 alone (README: TLS 1.2 is implemented), so a
+    server that speaks only TLS 1.3 fails the handshake with a documented error."""
+    ca = CA.root("readme tls12 root")
+    cert, key = ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.minimum_version = ssl.TLSVersion.TLSv1_3
+    with tempfile.TemporaryDirectory() as d:
+        open(f"{d}/c.pem", "wb").write(cert_pem(cert))
+        open(f"{d}/k.pem", "wb").write(key_pem(key))
+        server.load_cert_chain(f"{d}/c.pem", f"{d}/k.pem")
     with socket.create_server(("127.0.0.1", 0)) as ls:
+
+        def serve() -> None:
+            conn, _ = ls.accept()
+            try:
+                server.wrap_socket(conn, server_side=True)
+            except (OSError, ssl.SSLError):
+                pass
+            finally:
+                conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
         ctx = tlsengine.ClientContext(maximum_version="TLSv1.2", identities=[], verify=False)
-        with pytest.raises(HandshakeError):
-            ctx.connect(ls.getsockname(), timeout=2)
+        with pytest.raises(tlsengine.TLSError):
+            ctx.connect(ls.getsockname(), timeout=5)
 
 
 @pytest.mark.parametrize(

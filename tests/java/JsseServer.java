@@ -44,8 +44,9 @@ public final class JsseServer {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 6) {
-            System.err.println("usage: JsseServer PORT KEYSTORE PASS TRUSTSTORE PASS need|want|none");
+        if (args.length != 6 && args.length != 7) {
+            System.err.println(
+                "usage: JsseServer PORT KEYSTORE PASS TRUSTSTORE PASS need|want|none [PROTOCOL]");
             System.exit(2);
         }
         int port = Integer.parseInt(args[0]);
@@ -60,7 +61,8 @@ public final class JsseServer {
         SSLServerSocket server = (SSLServerSocket) ctx.getServerSocketFactory().createServerSocket();
         server.setReuseAddress(true);
         server.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port), 16);
-        server.setEnabledProtocols(new String[] {"TLSv1.3"});
+        // optional 7th argument: the one protocol to enable (default TLSv1.3)
+        server.setEnabledProtocols(new String[] {args.length == 7 ? args[6] : "TLSv1.3"});
         switch (args[5]) {
             case "need": server.setNeedClientAuth(true); break;
             case "want": server.setWantClientAuth(true); break;

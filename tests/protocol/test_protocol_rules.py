@@ -87,11 +87,11 @@ def _alert_sent(conn: ClientConnection) -> str:
     return ALERT_NAMES.get(out[6], str(out[6]))
 
 
-def test_client_hello_offers_tls13_only_with_compat_session_id_and_sni() -> None:
+def test_client_hello_offers_tls13_and_tls12_with_compat_session_id_and_sni() -> None:
     _, hello = _start()
     assert hello.client_version == (3, 3)
     assert len(hello.session_id) == 32  # middlebox compatibility mode (D.4)
-    assert hello.getExtension(43).versions == [(3, 4)]
+    assert hello.getExtension(43).versions == [(3, 4), (3, 3)]
     assert bytes(hello.server_name) == b"example.test"
     assert [s.group for s in hello.getExtension(51).client_shares] == [0x001D]
 
@@ -120,10 +120,11 @@ def test_downgrade_sentinel_aborts_with_illegal_parameter() -> None:
     assert conn.state is State.CLOSED
 
 
-def test_server_choosing_tls12_is_protocol_version_for_now() -> None:
-    conn, hello = _start()
-    with pytest.raises(HandshakeError, match="only TLS 1.3"):
-        conn.receive_data(_record(_server_hello(hello, version=None)))
+def test_server_choosing_tls12_below_minimum_version_is_protocol_version() -> None:
+    conn, hello = _start(min_version="TLSv1.3")
+    assert hello.getExtension(43).versions == [(3, 4)]
+    with pytest.raises(HandshakeError, match="minimum_version is TLSv1.3"):
+        conn.receive_data(_record(_server_hello(hello, version=None, suite=0xC02B)))
     assert _alert_sent(conn) == "protocol_version"
 
 
@@ -253,7 +254,9 @@ def test_mutated_server_hello_raises_only_tls_errors(data) -> None:
         {"cipher_suites": ("TLS_RSA_WITH_AES_128_CBC_SHA",)},
         {"groups": ("ffdhe2048",)},
         {"signature_schemes": ("md5_rsa",)},
-        {"max_version": "TLSv1.2"},
+        {"max_version": "TLSv1.1"},
+        {"min_version": "TLSv1.3", "max_version": "TLSv1.2"},
+        {"cipher_suites_12": ("TLS_RSA_WITH_AES_128_GCM_SHA256",)},
         {"random": lambda n: b"short"},
     ],
 )

@@ -1,4 +1,4 @@
-"""The sans-IO protocol layer: record layer, key schedule and the TLS 1.3 client machine.
+"""The sans-IO protocol layer: record layer, key schedules, the TLS 1.3 and 1.2 client machines.
 
 Bytes in, events and bytes out; the socket layer supplies the I/O.
 """
@@ -13,6 +13,7 @@ from .events import (
     HandshakeComplete,
     KeyUpdated,
     PostHandshakeAuthCompleted,
+    RenegotiationCompleted,
     SessionTicketReceived,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "HandshakeComplete",
     "KeyUpdated",
     "PostHandshakeAuthCompleted",
+    "RenegotiationCompleted",
     "SessionTicket",
     "SessionTicketReceived",
     "State",

@@ -67,6 +67,15 @@ class ClientConfig:
         "TLS_AES_256_GCM_SHA384",
         "TLS_CHACHA20_POLY1305_SHA256",
     )
+    #: TLS 1.2 suites (RFC 5289, RFC 7905): ECDHE with AEAD only, in preference order.
+    cipher_suites_12: Sequence[str] = (
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    )
     groups: Sequence[str] = ("x25519", "secp256r1", "secp384r1", "X25519MLKEM768")
     key_share_groups: Sequence[str] = ("x25519",)
     signature_schemes: Sequence[str] = field(default_factory=_default_signature_schemes)
@@ -74,6 +83,8 @@ class ClientConfig:
     min_version: str = "TLSv1.2"
     post_handshake_auth: bool = True
     send_client_root: bool = False  # a self-signed root ending our chain is left out
+    #: TLS 1.2 server-initiated renegotiation: "never", "once" or "freely" (RFC 5746 only).
+    renegotiation: str = "once"
     now: datetime | None = None
     trace: bool = False
     random: Callable[[int], bytes] = os.urandom

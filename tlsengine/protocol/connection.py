@@ -2,7 +2,8 @@
 
 The shape is h11's: ``receive_data(bytes) -> list[Event]``, ``data_to_send() -> bytes``.
 No sockets, threads, sleeps or clocks here; the socket layer drives it. The record layer
-and alert handling live in this class, the TLS 1.3 handshake in tls13.py.
+and alert handling live in this class, the TLS 1.3 handshake in tls13.py and the TLS 1.2
+one in tls12.py; the version in the ServerHello decides which machine handles the rest.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from .record import (
     MAX_PLAINTEXT,
     HandshakeReassembler,
     RecordProtection,
+    RecordProtection12,
     RecordReader,
     fatal,
     plaintext_records,
 )
+from .tls12 import TLS12Handshake
 from .tls13 import SessionTicket, State, TLS13Handshake
 from .trace import Trace
 
@@ -68,6 +71,9 @@ REJECTION_ALERTS = frozenset(
 _CCS_RECORD = b"\x14\x03\x03\x00\x01\x01"
 _PROTECTED_TYPES = frozenset((ALERT, HANDSHAKE, APPLICATION_DATA))
 _CLOSE_NOTIFY = 0
+#: TLS 1.2 warning alerts tolerated in a row (OpenSSL's MAX_WARN_ALERT_COUNT): more is a
+#: peer stalling us, not telling us something.
+MAX_WARNINGS_IN_A_ROW = 5
 _USER_CANCELED = 90
 
 
@@ -78,7 +84,7 @@ def _describe_plaintext(content_type: int, data: bytes) -> str:
     return "alert record" if content_type == ALERT else "handshake record"
 
 
-class ClientConnection(TLS13Handshake):
+class ClientConnection(TLS12Handshake, TLS13Handshake):
     """One TLS client connection, driven by the caller's I/O."""
 
     def __init__(self, config: ClientConfig) -> None:
@@ -93,17 +99,18 @@ class ClientConnection(TLS13Handshake):
         self.selection: Any = None
         self.client_identity: Identity | None = None
         self.transcript = Trace()  # bounded: the newest entries and a dropped count
-        self.session_tickets: list[SessionTicket] = []
+        self.session_tickets: list[Any] = []  # resumable sessions (1.3 tickets, 1.2 Session12)
         self.session_reused = False  # True once the server accepted our session (PSK)
         self._identities: tuple[Identity, ...] = ()
         self._answered_certificate_request = False
+        self._warnings_in_a_row = 0  # TLS 1.2 warning alerts since the last other record
         self._key_updates_in_a_row = 0
         self._tickets_received = 0
         self._out: list[bytes] = []
         self._reader = RecordReader()
         self._handshake = HandshakeReassembler()
-        self._read: RecordProtection | None = None
-        self._write: RecordProtection | None = None
+        self._read: RecordProtection | RecordProtection12 | None = None
+        self._write: RecordProtection | RecordProtection12 | None = None
         self._ccs_sent = False
         self._write_closed = False
         self._failed: TLSError | None = None
@@ -122,6 +129,7 @@ class ClientConnection(TLS13Handshake):
             raise HandshakeError("handshake already started", state=self.state.value)
         self._identities = tuple(self.config.identities)
         self._init_tls13()
+        self._init_tls12()
         self._send_client_hello()
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -177,6 +185,8 @@ class ClientConnection(TLS13Handshake):
 
     def request_key_update(self, update_requested: bool = True) -> None:
         """Send a KeyUpdate and switch our write keys (RFC 8446 section 4.6.3)."""
+        if self.version == "TLSv1.2":
+            raise HandshakeError("KeyUpdate exists only in TLS 1.3; this connection is TLS 1.2")
         if self.state is not State.CONNECTED:
             raise HandshakeError("KeyUpdate needs a completed handshake", state=self.state.value)
         if self._write_closed:
@@ -188,6 +198,9 @@ class ClientConnection(TLS13Handshake):
     def _process_record(
         self, content_type: int, header: bytes, payload: memoryview, events: list[Event]
     ) -> None:
+        if self.version == "TLSv1.2":
+            self._process_record12(content_type, header, payload, events)
+            return
         if content_type == APPLICATION_DATA:
             if self._read is None:
                 raise fatal("unexpected_message", "protected record before any keys")
@@ -233,6 +246,49 @@ class ClientConnection(TLS13Handshake):
         else:
             self._process_alert(data, events)
 
+    def _process_record12(
+        self, content_type: int, header: bytes, payload: memoryview, events: list[Event]
+    ) -> None:
+        """TLS 1.2 records: the header's type is the real one; after the server's
+        ChangeCipherSpec every record (CCS included, on renegotiation) is protected."""
+        if self._read is not None:
+            content_type, data = self._read.open(header, payload)
+        elif content_type == APPLICATION_DATA:
+            raise fatal("unexpected_message", "application data before any keys")
+        elif len(payload) > MAX_PLAINTEXT:
+            raise fatal("record_overflow", f"plaintext record of {len(payload)} bytes")
+        else:
+            data = bytes(payload)
+        if content_type != HANDSHAKE and not self._handshake.empty:
+            raise fatal("unexpected_message", "record interleaved with a fragmented message")
+        if content_type != ALERT:
+            self._warnings_in_a_row = 0
+        if content_type == HANDSHAKE:
+            self._process_handshake(data, events)
+        elif content_type == APPLICATION_DATA:
+            if not self.handshake_complete or self.state is State.WAIT_FINISHED:
+                raise fatal(
+                    "unexpected_message",
+                    "application data between ChangeCipherSpec and Finished",
+                    state=self.state.value,
+                )
+            self._answered_certificate_request = False  # the server accepted our answer
+            if data:
+                events.append(DataReceived(data))
+        elif content_type == CHANGE_CIPHER_SPEC:
+            if data != b"\x01":
+                raise fatal("decode_error", "malformed ChangeCipherSpec", error=DecodeError)
+            self._handle_change_cipher_spec12()
+        else:
+            self._process_alert(data, events)
+
+    def _handle_handshake_message(self, raw: bytes, events: list[Event]) -> bool:
+        """Once a TLS 1.2 ServerHello is in, the TLS 1.2 machine takes every message."""
+        if self.version == "TLSv1.2":
+            return self._handle_handshake_message12(raw, events)
+        keys_changed = super()._handle_handshake_message(raw, events)
+        return keys_changed and self.version != "TLSv1.2"  # a 1.2 ServerHello changes none
+
     def _process_handshake(self, data: bytes, events: list[Event]) -> None:
         if not data:
             raise fatal("unexpected_message", "empty handshake record")
@@ -258,16 +314,58 @@ class ClientConnection(TLS13Handshake):
             self.state = State.CLOSED
             events.append(ConnectionClosed())
             return
+        if level == 1 and code != _CLOSE_NOTIFY and self.version == "TLSv1.2":
+            self._warnings_in_a_row += 1  # TLS 1.2 warnings (unrecognized_name, ...) are
+            if self._warnings_in_a_row <= MAX_WARNINGS_IN_A_ROW:  # no reason to stop
+                return
+            raise fatal(
+                "unexpected_message",
+                f"more than {MAX_WARNINGS_IN_A_ROW} warning alerts in a row ({name})",
+            )
+        hello_refused = self.state is State.WAIT_SH and not self.handshake_complete
         self.state = State.CLOSED
-        if self._answered_certificate_request and name in REJECTION_ALERTS:
-            raise ClientCertificateRejected(
+        raise self._alert_error(name, level, hello_refused)
+
+    def _alert_error(self, name: str, level: int, hello_refused: bool) -> TLSError:
+        """What a fatal alert means for the user depends on what we did just before it."""
+        if hello_refused and level == 2:
+            return AlertReceived(name, "fatal", self._hello_refusal(name))
+        # GnuTLS answers an empty TLS 1.2 Certificate it required with decode_error.
+        empty_refused = (
+            name == "decode_error" and self.version == "TLSv1.2" and self.client_identity is None
+        )
+        if self._answered_certificate_request and (name in REJECTION_ALERTS or empty_refused):
+            return ClientCertificateRejected(
                 f"server rejected our client certificate ({name})"
                 if self.client_identity is not None
                 else f"server required a client certificate and none fitted ({name})",
                 selection=self.selection,
                 alert=name,
             )
-        raise AlertReceived(name, "fatal" if level == 2 else "warning")
+        level_name = "fatal" if level == 2 else "warning"
+        if self.renegotiation_refused is not None:
+            return AlertReceived(
+                name,
+                level_name,
+                f"peer sent {name} after we refused its TLS 1.2 renegotiation "
+                f"({self.renegotiation_refused}); ClientContext(renegotiation='once' or "
+                "'freely') lets it renegotiate",
+            )
+        return AlertReceived(name, level_name)
+
+    def _hello_refusal(self, alert: str) -> str:
+        """The server refused our ClientHello: say what we offered, so a user can compare."""
+        cfg = self.config
+        versions = [cfg.max_version] + (
+            [cfg.min_version] if cfg.min_version != cfg.max_version else []
+        )
+        suites = list(cfg.cipher_suites if cfg.max_version == "TLSv1.3" else ())
+        suites += list(cfg.cipher_suites_12 if cfg.min_version == "TLSv1.2" else ())
+        return (
+            f"server refused our ClientHello with {alert}: no protocol version, cipher suite, "
+            f"group or signature scheme in common? We offered {' and '.join(versions)} with "
+            f"{', '.join(suites)}; groups {', '.join(cfg.groups)}"
+        )
 
     # ------------------------------------------------------------------ records out
 
@@ -286,6 +384,14 @@ class ClientConnection(TLS13Handshake):
         seal = self._write.seal
         for start in range(0, len(data), MAX_PLAINTEXT):
             self._out.append(seal(HANDSHAKE, data[start : start + MAX_PLAINTEXT]))
+
+    def _send_change_cipher_spec12(self) -> None:
+        """TLS 1.2's real ChangeCipherSpec: protected too when renegotiating."""
+        if self._write is None:
+            self._out.append(_CCS_RECORD)
+        else:
+            self._out.append(self._write.seal(CHANGE_CIPHER_SPEC, b"\x01"))
+        self._trace("out", "ChangeCipherSpec")
 
     def _send_alert(self, name: str, level: int = 2) -> None:
         code = getattr(AlertDescription, name, 80)  # internal_error if unknown
@@ -327,11 +433,11 @@ class ClientConnection(TLS13Handshake):
         self._write = RecordProtection(suite, secret)
 
     def _read_secret(self) -> bytes:
-        assert self._read is not None
+        assert isinstance(self._read, RecordProtection)
         return self._read.secret
 
     def _write_secret(self) -> bytes:
-        assert self._write is not None
+        assert isinstance(self._write, RecordProtection)
         return self._write.secret
 
     # ------------------------------------------------------------------ trace

@@ -56,3 +56,10 @@ class PostHandshakeAuthCompleted(Event):
     """A TLS 1.3 post-handshake CertificateRequest was answered."""
 
     client_certificate_sent: bool
+
+
+@dataclass(frozen=True)
+class RenegotiationCompleted(Event):
+    """A TLS 1.2 renegotiation the server asked for is done (new keys, maybe a certificate)."""
+
+    client_certificate_sent: bool

@@ -1,4 +1,4 @@
-"""The TLS 1.3 record layer (RFC 8446 section 5): framing, AEAD protection, reassembly.
+"""The record layer (RFC 8446 section 5, RFC 5246 section 6.2): framing, AEAD, reassembly.
 
 Built for throughput: the AEAD object is made once per traffic key, the per-record nonce is
 an int XOR, incoming bytes are sliced through ``memoryview`` without intermediate copies and
@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from ..errors import DecodeError, HandshakeError, TLSError
 from .keyschedule import CipherSuite, traffic_keys
+from .prf import CipherSuite12
 
 __all__ = [
     "ALERT",
@@ -22,6 +23,7 @@ __all__ = [
     "MAX_PLAINTEXT",
     "HandshakeReassembler",
     "RecordProtection",
+    "RecordProtection12",
     "RecordReader",
     "fatal",
     "plaintext_records",
@@ -97,6 +99,63 @@ class RecordProtection:
         if not stripped:
             raise fatal("unexpected_message", "protected record has no content type")
         return stripped[-1], stripped[:-1]
+
+
+class RecordProtection12:
+    """One direction's TLS 1.2 AEAD state: the real content type rides in the header.
+
+    AES-GCM (RFC 5288) sends an 8-byte explicit nonce per record, after a 4-byte implicit
+    salt; we use the sequence number for it, as OpenSSL and Go do. ChaCha20-Poly1305
+    (RFC 7905) sends none: its nonce is the 12-byte IV XOR the sequence number, as in
+    TLS 1.3. The additional data is seq_num + type + version + plaintext length.
+    """
+
+    __slots__ = ("_aead", "_iv", "_salt", "_explicit", "seq")
+
+    def __init__(self, suite: CipherSuite12, key: bytes, iv: bytes) -> None:
+        self._explicit = suite.aead == "aesgcm"
+        self._aead = AESGCM(key) if self._explicit else ChaCha20Poly1305(key)
+        self._salt = iv if self._explicit else b""
+        self._iv = 0 if self._explicit else int.from_bytes(iv, "big")
+        self.seq = 0
+
+    def __repr__(self) -> str:  # never show keys
+        return f"RecordProtection12(seq={self.seq})"
+
+    def seal(self, content_type: int, data: bytes | memoryview, padding: int = 0) -> bytes:
+        """One record of ``content_type`` carrying ``data`` (at most 2^14 bytes)."""
+        seq = self.seq
+        self.seq = seq + 1
+        seq_bytes = seq.to_bytes(8, "big")
+        head = bytes((content_type,)) + b"\x03\x03"
+        aad = seq_bytes + head + len(data).to_bytes(2, "big")
+        if self._explicit:
+            sealed = seq_bytes + self._aead.encrypt(self._salt + seq_bytes, data, aad)
+        else:
+            sealed = self._aead.encrypt((self._iv ^ seq).to_bytes(12, "big"), data, aad)
+        return head + len(sealed).to_bytes(2, "big") + sealed
+
+    def open(self, header: bytes, payload: memoryview) -> tuple[int, bytes]:
+        """Decrypt one record; returns (content type from the header, content)."""
+        seq = self.seq
+        self.seq = seq + 1
+        overhead = _TAG + (8 if self._explicit else 0)
+        if len(payload) < overhead:
+            raise fatal("bad_record_mac", f"protected record of {len(payload)} bytes is too short")
+        seq_bytes = seq.to_bytes(8, "big")
+        if self._explicit:
+            nonce = self._salt + bytes(payload[:8])
+            payload = payload[8:]
+        else:
+            nonce = (self._iv ^ seq).to_bytes(12, "big")
+        length = len(payload) - _TAG
+        if length > MAX_PLAINTEXT:
+            raise fatal("record_overflow", f"decrypted record of {length} bytes exceeds 2^14")
+        aad = seq_bytes + header[:3] + length.to_bytes(2, "big")
+        try:
+            return header[0], self._aead.decrypt(nonce, payload, aad)
+        except InvalidTag:
+            raise fatal("bad_record_mac", "record failed authentication (bad_record_mac)") from None
 
 
 class RecordReader:

@@ -54,6 +54,7 @@ from .keyschedule import (
     transcript_digest,
 )
 from .keyshare import GROUP_NAMES, GROUPS, KeyShare
+from .prf import CIPHER_SUITES_12
 from .record import fatal
 from .trace import Trace
 from .wire import (
@@ -95,7 +96,11 @@ __all__ = ["State", "SessionTicket", "TLS13Handshake", "Transcript"]
 
 
 class State(enum.Enum):
-    """Client states of RFC 8446 Appendix A, plus CLOSED."""
+    """Client states of RFC 8446 Appendix A, then the TLS 1.2 ones, plus CLOSED.
+
+    TLS 1.2 (tls12.py) shares START, WAIT_SH, WAIT_FINISHED and CONNECTED and names the
+    rest after the message RFC 5246 section 7.3's figure has the client wait for next.
+    """
 
     START = "START"
     WAIT_SH = "WAIT_SH"
@@ -105,6 +110,12 @@ class State(enum.Enum):
     WAIT_CV = "WAIT_CV"
     WAIT_FINISHED = "WAIT_FINISHED"
     CONNECTED = "CONNECTED"
+    # TLS 1.2 (RFC 5246 section 7.3)
+    WAIT_SERVER_CERTIFICATE = "WAIT_SERVER_CERTIFICATE"
+    WAIT_SERVER_KEY_EXCHANGE = "WAIT_SERVER_KEY_EXCHANGE"
+    WAIT_CERTIFICATE_REQUEST_OR_DONE = "WAIT_CERTIFICATE_REQUEST_OR_DONE"
+    WAIT_SERVER_HELLO_DONE = "WAIT_SERVER_HELLO_DONE"
+    WAIT_CHANGE_CIPHER_SPEC = "WAIT_CHANGE_CIPHER_SPEC"
     CLOSED = "CLOSED"
 
 
@@ -141,6 +152,7 @@ EXT_COOKIE = 44
 EXT_KEY_SHARE = 51
 
 TLS13 = (3, 4)
+TLS12 = (3, 3)
 _SERVER_CV_CONTEXT = b" " * 64 + b"TLS 1.3, server CertificateVerify\x00"
 _CLIENT_CV_CONTEXT = b" " * 64 + b"TLS 1.3, client CertificateVerify\x00"
 _MAX_TICKET_LIFETIME = 7 * 24 * 3600
@@ -328,7 +340,7 @@ class TLS13Handshake:
     selection: Any
     client_identity: Identity | None
     transcript: Trace
-    session_tickets: list[SessionTicket]
+    session_tickets: list[Any]  # SessionTicket, or a TLS 1.2 tls12.Session12
     session_reused: bool
     _key_updates_in_a_row: int
     _tickets_received: int
@@ -357,6 +369,16 @@ class TLS13Handshake:
     def _write_secret(self) -> bytes:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # supplied by TLS12Handshake (tls12.py), earlier in the MRO
+
+        def _tls12_client_hello_extensions(self) -> list[Any]: ...
+
+        def _server_chose_tls12(self, hello: Any) -> bool: ...
+
+        def _handle_server_hello12(
+            self, raw: bytes, events: list[Event], hello: Any = None
+        ) -> None: ...
+
     # ------------------------------------------------------------------ setup
 
     def _init_tls13(self) -> None:
@@ -366,6 +388,12 @@ class TLS13Handshake:
             raise HandshakeError(
                 f"unsupported cipher suites {unknown}; choose from {', '.join(CIPHER_SUITES)}"
             )
+        unknown12 = [s for s in cfg.cipher_suites_12 if s not in CIPHER_SUITES_12]
+        if unknown12 or not cfg.cipher_suites_12:
+            raise HandshakeError(
+                f"unsupported TLS 1.2 cipher suites {unknown12}; choose from "
+                f"{', '.join(CIPHER_SUITES_12)}"
+            )
         bad_groups = [g for g in cfg.groups if g not in GROUPS]
         if bad_groups or not cfg.groups:
             raise HandshakeError(
@@ -374,15 +402,20 @@ class TLS13Handshake:
         bad_schemes = [s for s in cfg.signature_schemes if s not in SCHEME_CODES]
         if bad_schemes:
             raise HandshakeError(f"unknown signature schemes {bad_schemes}")
-        if cfg.max_version != "TLSv1.3":
+        versions = ("TLSv1.2", "TLSv1.3")
+        if cfg.min_version not in versions or cfg.max_version not in versions:
             raise HandshakeError(
-                "only TLS 1.3 is implemented so far: use maximum_version='TLSv1.3' "
-                "(ClientContext) or --tls1.3 (command line)"
+                f"versions {cfg.min_version}..{cfg.max_version}: use 'TLSv1.2' or 'TLSv1.3'"
             )
+        if versions.index(cfg.min_version) > versions.index(cfg.max_version):
+            raise HandshakeError(f"min_version {cfg.min_version} is above {cfg.max_version}")
+        self._offer13 = cfg.max_version == "TLSv1.3"
+        self._offer12 = cfg.min_version == "TLSv1.2"
         self._server_name = _server_name_text(cfg.server_name)
         self._sni = _sni_bytes(self._server_name)
         self._alpn = _alpn_bytes(cfg.alpn_protocols)
         self._hs = Transcript()
+        self._client_hello = b""
         self._suite: CipherSuite | None = None
         self._schedule: KeySchedule | None = None
         self._shares: dict[int, KeyShare] = {}
@@ -398,7 +431,7 @@ class TLS13Handshake:
         self._resumption_master = b""
         self._offered_exts: set[int] = set()
         self._request_contexts: set[bytes] = set()
-        self._offer: SessionTicket | None = self._resumable_session()
+        self._offer: SessionTicket | None = self._resumable_session() if self._offer13 else None
 
     # ------------------------------------------------------------------ START -> WAIT_SH
 
@@ -416,30 +449,37 @@ class TLS13Handshake:
         exts.append(ext_signature_algorithms([SCHEME_CODES[s] for s in cfg.signature_schemes]))
         if self._alpn:
             exts.append(ext_alpn(self._alpn))
-        exts.append(ext_supported_versions([0x0304]))
-        exts.append(ext_psk_key_exchange_modes([1]))  # psk_dhe_ke
-        if cfg.post_handshake_auth and self._identities:
-            exts.append(ext_empty(EXT_POST_HANDSHAKE_AUTH))
-        if self._cookie is not None:
-            exts.append(ext_cookie(self._cookie))
-        exts.append(ext_key_share([(s.code, s.public) for s in self._shares.values()]))
+        suites: list[int] = []
+        if self._offer12:  # extended_master_secret, renegotiation_info, ec_point_formats
+            exts += [(e.extType, bytes(e.extData)) for e in self._tls12_client_hello_extensions()]
+        if self._offer13:
+            suites += [CIPHER_SUITES[s].code for s in cfg.cipher_suites]
+            exts.append(ext_supported_versions([0x0304, 0x0303] if self._offer12 else [0x0304]))
+            exts.append(ext_psk_key_exchange_modes([1]))  # psk_dhe_ke
+            if cfg.post_handshake_auth and self._identities:
+                exts.append(ext_empty(EXT_POST_HANDSHAKE_AUTH))
+            if self._cookie is not None:
+                exts.append(ext_cookie(self._cookie))
+            exts.append(ext_key_share([(s.code, s.public) for s in self._shares.values()]))
+        if self._offer12:
+            suites += [CIPHER_SUITES_12[s].code for s in cfg.cipher_suites_12]
         if self._offer is not None:  # pre_shared_key goes last, its binder filled in below
             exts.append(self._psk_extension(self._offer))
         self._offered_exts = {ext_type for ext_type, _ in exts}
-        raw = encode_client_hello(
-            self._random,
-            self._session_id,
-            [CIPHER_SUITES[s].code for s in cfg.cipher_suites],
-            exts,
-        )
+        raw = encode_client_hello(self._random, self._session_id, suites, exts)
         if self._offer is not None:
             raw = self._sign_psk(raw, self._offer)
+        self._client_hello = raw
         self._hs.update(raw)
         self._send_handshake_flight([raw])
         self._trace(
             "out",
             "ClientHello",
-            cipher_suites=list(cfg.cipher_suites),
+            versions=[
+                v for v, on in (("TLSv1.3", self._offer13), ("TLSv1.2", self._offer12)) if on
+            ],
+            cipher_suites=list(cfg.cipher_suites if self._offer13 else ())
+            + list(cfg.cipher_suites_12 if self._offer12 else ()),
             groups=list(cfg.groups),
             key_shares=[s.group for s in self._shares.values()],
             server_name=self._server_name,
@@ -456,6 +496,9 @@ class TLS13Handshake:
         hello = decode_server_hello(raw)
         if hello.random == TLS_1_3_HRR:
             self._handle_hello_retry_request(hello, raw)
+            return
+        if self._server_chose_tls12(hello):  # the ServerHello's version picks the machine
+            self._handle_server_hello12(raw, events, hello)
             return
         exts = extensions_by_type(
             hello,
@@ -529,10 +572,18 @@ class TLS13Handshake:
                     "server removed TLS 1.3 (RFC 8446 section 4.1.3)",
                     state=self.state.value,
                 )
-            got = chosen if chosen is not None else hello.server_version
+            # only a HelloRetryRequest gets here: a ServerHello without supported_versions
+            # went to the TLS 1.2 machine
             raise fatal(
                 "protocol_version",
-                f"server chose protocol version {got}; only TLS 1.3 is implemented so far",
+                f"{what} lacks supported_versions, which a TLS 1.3 server must send "
+                "(RFC 8446 section 4.1.4)",
+                state=self.state.value,
+            )
+        if not self._offer13:
+            raise fatal(
+                "protocol_version",
+                f"server chose TLS 1.3, but maximum_version is {self.config.max_version}",
                 state=self.state.value,
             )
         if hello.server_version != (3, 3):
@@ -611,18 +662,22 @@ class TLS13Handshake:
         message = decode_encrypted_extensions(raw)
         exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
-        alpn = exts.get(EXT_ALPN)
-        if alpn is not None:
-            names = alpn.protocol_names or []
-            if len(names) != 1:
-                raise fatal("illegal_parameter", "ALPN answer must name exactly one protocol")
-            chosen = bytes(names[0]).decode("ascii", "replace")
-            if chosen not in self.config.alpn_protocols:
-                raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
-            self.alpn_protocol = chosen
+        self._accept_alpn(exts.get(EXT_ALPN))
         self._trace("in", "EncryptedExtensions", alpn=self.alpn_protocol, extensions=sorted(exts))
         # a resumed handshake authenticates both sides by the PSK: no certificates follow
         self.state = State.WAIT_FINISHED if self.session_reused else State.WAIT_CERT_CR
+
+    def _accept_alpn(self, alpn: Any) -> None:
+        """The server's ALPN answer (EncryptedExtensions, or a TLS 1.2 ServerHello)."""
+        if alpn is None:
+            return
+        names = alpn.protocol_names or []
+        if len(names) != 1:
+            raise fatal("illegal_parameter", "ALPN answer must name exactly one protocol")
+        chosen = bytes(names[0]).decode("ascii", "replace")
+        if chosen not in self.config.alpn_protocols:
+            raise fatal("illegal_parameter", f"server picked ALPN {chosen!r}, not offered")
+        self.alpn_protocol = chosen
 
     # ------------------------------------------------------------------ WAIT_CERT_CR
 
@@ -670,6 +725,12 @@ class TLS13Handshake:
                 "server sent an empty Certificate (RFC 8446 section 4.4.2.4)",
                 error=DecodeError,
             )
+        self._load_server_leaf(ders)
+        self._hs.update(raw)
+        self.state = State.WAIT_CV
+
+    def _load_server_leaf(self, ders: list[bytes]) -> None:
+        """Keep the chain and the leaf's public key (TLS 1.2 and 1.3); trace the leaf."""
         try:  # parsed once per distinct leaf; errors are still ours to translate
             leaf = server_leaf(ders[0])
         except Exception as exc:  # ValueError, KeyError, UnsupportedAlgorithm, ...
@@ -682,16 +743,14 @@ class TLS13Handshake:
             raise fatal(
                 "illegal_parameter",
                 f"server certificate {leaf.subject} has a KeyUsage without digitalSignature, "
-                "so its key may not sign the handshake (RFC 8446 section 4.4.2.2)",
+                "so its key may not sign the handshake (RFC 8446 4.4.2.2, RFC 5246 7.4.2)",
                 error=CertificateVerificationError,
             )
         self._server_public_key = leaf.public_key
-        self._hs.update(raw)
         self.peer_certificates = ders
         self._trace(
             "in", "Certificate", chain_length=len(ders), subject=leaf.subject, issuer=leaf.issuer
         )
-        self.state = State.WAIT_CV
 
     # ------------------------------------------------------------------ WAIT_CV
 
@@ -721,17 +780,22 @@ class TLS13Handshake:
             ) from None
         self._hs.update(raw)
         self._trace("in", "CertificateVerify", scheme=scheme)
-        if self.config.verify_chain is not None:
-            try:
-                self.config.verify_chain(list(self.peer_certificates))
-            except CertificateVerificationError as exc:
-                exc.send_alert = _verification_alert(exc)
-                raise
-            except TLSError:
-                raise
-            except Exception as exc:  # a verifier bug must still end in a TLSError
-                raise fatal("internal_error", f"server chain verification failed: {exc!r}") from exc
+        self._verify_server_chain()
         self.state = State.WAIT_FINISHED
+
+    def _verify_server_chain(self) -> None:
+        """The one verify call (TLS 1.2 and 1.3), after the server proved its key."""
+        if self.config.verify_chain is None:
+            return
+        try:
+            self.config.verify_chain(list(self.peer_certificates))
+        except CertificateVerificationError as exc:
+            exc.send_alert = _verification_alert(exc)
+            raise
+        except TLSError:
+            raise
+        except Exception as exc:  # a verifier bug must still end in a TLSError
+            raise fatal("internal_error", f"server chain verification failed: {exc!r}") from exc
 
     # ------------------------------------------------------------------ WAIT_FINISHED
 
@@ -820,8 +884,9 @@ class TLS13Handshake:
         identity = getattr(selection, "identity", None)
         scheme = getattr(selection, "scheme", None)
         offered = list(getattr(info, "signature_schemes", ()) or ())
+        version = getattr(info, "version", "TLSv1.3")
         if identity is not None:
-            usable = usable_schemes(key_profile(identity.private_key), offered, "TLSv1.3")
+            usable = usable_schemes(key_profile(identity.private_key), offered, version)
             if scheme not in usable:
                 scheme = usable[0] if usable else None
             if scheme is None:

@@ -42,10 +42,13 @@ class ClientContext:
 
     ``cipher_suites`` / ``groups``: IANA names to offer, in preference order (None: the
     core's defaults, every TLS 1.3 suite and x25519, secp256r1, secp384r1, X25519MLKEM768).
+    ``cipher_suites`` may name TLS 1.3 and TLS 1.2 suites (``TLS_ECDHE_*``); the names of
+    one version restrict that version only, a version with none named keeps its defaults.
 
     ``renegotiation`` (``never``/``once``/``freely``) governs TLS 1.2 server-initiated
-    renegotiation; it is kept on the context for the TLS 1.2 core and has no effect on
-    TLS 1.3 connections, which cannot renegotiate.
+    renegotiation (RFC 5746 secure renegotiation only): ``never`` answers a HelloRequest
+    with a no_renegotiation warning, ``once`` (default) allows one per connection,
+    ``freely`` any number. TLS 1.3 connections cannot renegotiate.
 
     ``tcp_nodelay`` (default on) sets ``TCP_NODELAY`` on every TCP socket this context
     opens or wraps, as Go, curl and urllib3 do: without it the small record that follows
@@ -130,7 +133,7 @@ class ClientContext:
         self.trace = bool(trace)
         self.verify_profile: Profile = verify_profile
         self.cipher_suites = _check_names(
-            cipher_suites, "cipher_suites", "keyschedule", "CIPHER_SUITES"
+            cipher_suites, "cipher_suites", "prf", "ALL_CIPHER_SUITES"
         )
         self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
         self.tcp_nodelay = bool(tcp_nodelay)
@@ -286,7 +289,14 @@ class ClientContext:
                 self._session_config(server_hostname, port, identities, store, generation, session)
             )
         if self.cipher_suites is not None:
-            extra["cipher_suites"] = self.cipher_suites
+            from ..protocol.prf import CIPHER_SUITES_12
+
+            tls12 = tuple(s for s in self.cipher_suites if s in CIPHER_SUITES_12)
+            tls13 = tuple(s for s in self.cipher_suites if s not in CIPHER_SUITES_12)
+            if tls13:
+                extra["cipher_suites"] = tls13
+            if tls12:
+                extra["cipher_suites_12"] = tls12
         if self.groups is not None:
             extra["groups"] = self.groups
             extra["key_share_groups"] = self.groups[:1]
@@ -301,6 +311,7 @@ class ClientContext:
             min_version=self.minimum_version,
             post_handshake_auth=self.post_handshake_auth,
             send_client_root=self.send_client_root,
+            renegotiation=self.renegotiation,
             trace=self.trace,
         )
         return ClientConnection(config)
