@@ -417,6 +417,7 @@ def lite_client_hello(
     pha: bool,
     cookie: bytes | None,
     shares: list[tuple[int, bytes]],
+    versions: tuple[int, ...] = (0x0304,),
 ) -> bytes:
     exts: list[object] = []
     if host is not None:
@@ -425,7 +426,7 @@ def lite_client_hello(
     exts.append(SignatureAlgorithmsExtension().create([divmod(s, 256) for s in schemes]))
     if alpn:
         exts.append(ALPNExtension().create([bytearray(p) for p in alpn]))
-    exts.append(SupportedVersionsExtension().create([(3, 4)]))
+    exts.append(SupportedVersionsExtension().create([divmod(v, 256) for v in versions]))
     exts.append(PskKeyExchangeModesExtension().create([1]))
     if pha:
         exts.append(TLSExtension(extType=49).create(bytearray()))
@@ -453,6 +454,7 @@ def our_client_hello(
     pha: bool,
     cookie: bytes | None,
     shares: list[tuple[int, bytes]],
+    versions: tuple[int, ...] = (0x0304,),
 ) -> bytes:
     exts = []
     if host is not None:
@@ -461,7 +463,7 @@ def our_client_hello(
     exts.append(wire.ext_signature_algorithms(schemes))
     if alpn:
         exts.append(wire.ext_alpn(alpn))
-    exts.append(wire.ext_supported_versions([0x0304]))
+    exts.append(wire.ext_supported_versions(versions))
     exts.append(wire.ext_psk_key_exchange_modes([1]))
     if pha:
         exts.append(wire.ext_empty(49))
@@ -491,6 +493,7 @@ def test_client_hello_fixed() -> None:
     pha=st.booleans(),
     cookie=st.none() | st.binary(min_size=1, max_size=64),
     shares=st.lists(st.tuples(st.integers(0, 0xFFFF), key_st), min_size=1, max_size=2),
+    versions=st.sampled_from([(0x0304,), (0x0304, 0x0303)]),
 )
 def test_client_hello_drawn(**fields: object) -> None:
     assert our_client_hello(**fields) == lite_client_hello(**fields)  # type: ignore[arg-type]
