@@ -409,13 +409,6 @@ class NginxServer(ProcessPeer):
     def prepare(self, port: int) -> None:
         d = self.workdir
         (d / "nginx.pid").unlink(missing_ok=True)
-        client_auth = ""
-        if self.verify_client != "off":
-            client_auth = (
-                f"ssl_verify_client {self.verify_client};\n"
-                f"    ssl_client_certificate {self.client_cas or self.pki.ca_file};\n"
-                "    ssl_verify_depth 4;"
-            )
         temps = "\n  ".join(
             f"{kind}_temp_path {d / kind};"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -430,7 +423,21 @@ events {{ worker_connections 64; }}
 http {{
   access_log {d / "access.log"};
   {temps}
-  server {{
+{self.servers(port)}
+}}
+"""
+        )
+
+    def servers(self, port: int) -> str:
+        """The ``server`` blocks of the config (subclasses serve other sites)."""
+        client_auth = ""
+        if self.verify_client != "off":
+            client_auth = (
+                f"ssl_verify_client {self.verify_client};\n"
+                f"    ssl_client_certificate {self.client_cas or self.pki.ca_file};\n"
+                "    ssl_verify_depth 4;"
+            )
+        return f"""  server {{
     listen {HOST}:{port} ssl;
     ssl_certificate {self.pki.cert_file};
     ssl_certificate_key {self.pki.key_file};
@@ -440,10 +447,7 @@ http {{
       default_type text/plain;
       return 200 "subject=$ssl_client_s_dn\\nverify=$ssl_client_verify\\n";
     }}
-  }}
-}}
-"""
-        )
+  }}"""
 
     def bound_port(self, requested: int) -> int | None:
         """nginx writes its pid file only after every listen socket is bound."""

@@ -1,4 +1,4 @@
-"""The public names of DESIGN.md that this version ships resolve; the planned ones say so."""
+"""The public names of DESIGN.md that this version ships resolve."""
 
 from __future__ import annotations
 
@@ -16,12 +16,6 @@ def test_star_import_works() -> None:
     namespace: dict[str, object] = {}
     exec("from tlsengine import *", namespace)
     assert "ClientContext" in namespace and "load_pkcs12" in namespace
-
-
-@pytest.mark.parametrize("name", ["load_client_certificate_from_url", "invoke_service"])
-def test_planned_names_fail_with_a_clear_message(name: str) -> None:
-    with pytest.raises(AttributeError, match="not include yet"):
-        getattr(tlsengine, name)
 
 
 def test_unknown_name_is_a_plain_attribute_error() -> None:

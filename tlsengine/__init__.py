@@ -41,14 +41,16 @@ _LAZY = {
     "select_identity": ".selection.select",
     "ClientContext": ".socket.context",
     "TLSSocket": ".socket.tlssocket",
+    "SSLContext": ".socket.sslcontext",
+    "inject_into_ssl": ".socket.inject",
+    "extract_from_ssl": ".socket.inject",
+    "load_client_certificate_from_url": ".http.identity_url",
+    "invoke_service": ".invoker.service",
+    "invoke_service_async": ".invoker.service",
 }
 
 # DESIGN.md names whose layer is not built yet: a clear error instead of an import failure.
-_PLANNED = {
-    "load_client_certificate_from_url": "the http layer",
-    "invoke_service": "the invoker layer",
-    "invoke_service_async": "the invoker layer",
-}
+_PLANNED: dict[str, str] = {}
 
 
 def __getattr__(name: str) -> Any:

@@ -220,3 +220,25 @@ def test_cli_get_has_no_nagle_stall(pki: dict[str, Path], server: StallServer) -
         assert done.stdout == b"pong"
     best = min(server.spans)
     assert best < LIMIT, f"CLI handshake+request took {best * 1e3:.1f} ms on the server"
+
+
+def test_sslcontext_wrap_socket_sets_tcp_nodelay_and_does_not_stall(
+    pki: dict[str, Path], server: StallServer
+) -> None:
+    """tlsengine.SSLContext (what http.client, urllib3 and requests are handed) inherits it."""
+    import tlsengine
+
+    ctx = tlsengine.SSLContext.from_client_context(_context(pki))
+
+    def once() -> float:
+        start = time.perf_counter()
+        raw = socket.create_connection((HOST, server.port))
+        with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+            assert raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            tls.sendall(b"ping")
+            assert tls.recv(4) == b"pong"
+            return time.perf_counter() - start
+
+    once()
+    best = _best(once)
+    assert best < LIMIT, f"SSLContext connect+write+read took {best * 1e3:.1f} ms"

@@ -1,28 +1,24 @@
-"""`tlsengine get`: one HTTPS request with the loaded identities, body to stdout.
+"""`tlsengine get`: one HTTPS request with the given identities, body to stdout (or a file).
 
-Speaks minimal HTTP/1.1 through h11 (one request, ``Connection: close``) until the HTTP
-layer lands; the point is to show which identity a real server got.
+Runs on the HTTP layer (`tlsengine.http.Session`: urllib3 under tlsengine's TLS), so
+redirects (``-L``), decompression and proxies (``HTTPS_PROXY``/``NO_PROXY``) behave as
+in the library. ``-v`` shows which identity the server got and every candidate's verdict.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import ssl
 import sys
-import urllib.parse
-from dataclasses import dataclass
-from typing import Any
-
-import h11
+import time
+from typing import IO, Any
 
 from ..errors import TLSEngineError
-from .common import (
-    add_identity_options,
-    add_version_options,
-    fail,
-    make_context,
-    network_failure,
-)
+from .common import add_identity_options, add_version_options, fail, load_identities
+
+#: curl's exit status for ``--fail`` on an HTTP error
+FAIL_STATUS = 22
 
 
 def add_parser(sub: Any) -> None:
@@ -33,8 +29,14 @@ def add_parser(sub: Any) -> None:
     trust.add_argument("--cafile", metavar="F", help="PEM roots for the server's chain")
     trust.add_argument("--insecure", action="store_true", help="skip server verification")
     p.add_argument("-X", dest="method", default=None, metavar="METHOD")
-    p.add_argument("-d", dest="data", default=None, metavar="DATA", help="request body")
+    p.add_argument(
+        "-d", dest="data", default=None, metavar="DATA", help="request body (@FILE reads a file)"
+    )
     p.add_argument("-H", dest="headers", action="append", default=[], metavar="'K: V'")
+    p.add_argument("-o", dest="output", metavar="FILE", help="write the body to FILE (streamed)")
+    p.add_argument("-L", dest="follow", action="store_true", help="follow redirects")
+    p.add_argument("-i", dest="include", action="store_true", help="status and headers first")
+    p.add_argument("--fail", action="store_true", help=f"exit {FAIL_STATUS} on HTTP 400 and above")
     add_version_options(p)
     p.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
     p.add_argument("-v", dest="verbose", action="store_true", help="handshake summary to stderr")
@@ -43,111 +45,166 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..http.client import Session
+
     try:
-        request = _request_from(args)
-        ctx = make_context(args, trace=args.trace)
-    except (TLSEngineError, ValueError) as exc:
+        method, headers, body = _request_from(args)
+        context = _context(args)
+    except (TLSEngineError, ValueError, OSError) as exc:
         return fail(exc)
-    try:
-        tls = ctx.connect((request.host, request.port), timeout=args.timeout)
-    except TLSEngineError as exc:
-        return fail(exc)
-    except (OSError, ValueError) as exc:
-        return network_failure(request.host, request.port, exc)
-    with tls:
-        if args.verbose or args.trace:
-            _summary(tls, trace=args.trace)
+    with Session(context, max_redirects=10 if args.follow else 0, retries=0) as session:
         try:
-            status, body = _exchange(tls, request)
-        except (TLSEngineError, OSError, h11.ProtocolError) as exc:
+            response = session.request(
+                method,
+                args.url,
+                headers=headers,
+                body=body,
+                timeout=args.timeout,
+                allow_redirects=args.follow,
+                stream=True,
+            )
+        except (TLSEngineError, ValueError) as exc:
             return fail(exc)
-    sys.stdout.buffer.write(body)
-    sys.stdout.flush()
-    if args.verbose:
-        print(f"* HTTP {status}", file=sys.stderr)
+        with response:
+            if args.verbose or args.trace:
+                _summary(response.tls, trace=args.trace)
+            try:
+                _write(response, args)
+            except (TLSEngineError, OSError) as exc:
+                return fail(exc)
+        if args.verbose:
+            print(f"* HTTP {response.status}", file=sys.stderr)
+    if args.fail and response.status >= 400:
+        print(f"tlsengine: error: HTTP {response.status} {response.reason}", file=sys.stderr)
+        return FAIL_STATUS
     return 0
 
 
-@dataclass(frozen=True)
-class _Request:
-    host: str  # for the socket and SNI (IDNA is the socket layer's job)
-    port: int
-    method: str
-    target: bytes  # percent-encoded ASCII
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
+def _context(args: argparse.Namespace) -> Any:
+    """A `tlsengine.SSLContext` from the options: --pkcs12 identities only (none by
+    default), --cafile or the system roots, --insecure, --tls1.2/--tls1.3, --trace."""
+    from ..socket.sslcontext import SSLContext
+
+    context = SSLContext(identities=load_identities(args), trace=args.trace)
+    if args.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif args.cafile:
+        context.load_verify_locations(cafile=args.cafile)
+    if args.version:
+        version = ssl.TLSVersion.TLSv1_2 if args.version == "TLSv1.2" else ssl.TLSVersion.TLSv1_3
+        context.minimum_version = context.maximum_version = version
+    return context
 
 
-def _request_from(args: argparse.Namespace) -> _Request:
-    """Everything the request needs, checked before any connection (ValueError if bad)."""
-    try:
-        url = urllib.parse.urlsplit(args.url)
-        port = url.port or 443
-    except ValueError as exc:
-        raise ValueError(f"{args.url!r} is not a valid URL ({exc})") from None
-    if url.scheme != "https" or not url.hostname:
-        raise ValueError(f"{args.url!r} is not an https:// URL")
-    host = url.hostname
-    path = urllib.parse.quote(url.path or "/", safe="/%:@!$&'()*+,;=~")
-    query = urllib.parse.quote(url.query, safe="/?%:@!$&'()*+,;=~")
-    target = path + (f"?{query}" if query else "")
-    try:
-        authority = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise ValueError(f"{host!r} is not a valid host name") from None
-    if ":" in authority:
-        authority = f"[{authority}]"
-    if url.port:
-        authority += f":{url.port}"
-    body = os.fsencode(args.data) if args.data is not None else b""
-    method = args.method or ("POST" if args.data is not None else "GET")
-    headers = [(b"Host", authority.encode()), (b"User-Agent", b"tlsengine")]
-    headers.append((b"Connection", b"close"))
-    if body or method in ("POST", "PUT", "PATCH"):
-        headers.append((b"Content-Length", str(len(body)).encode()))
-    headers += [_header(h) for h in args.headers]
+def _request_from(args: argparse.Namespace) -> tuple[str, dict[str, str], bytes | None]:
+    """(method, headers, body), checked before any connection (ValueError if bad)."""
+    from ..http.client import _check_url
+
+    url = args.url
+    if not url.startswith("https://"):
+        raise ValueError(f"{url!r} is not an https:// URL")
+    _check_url(url)
+    body = _data(args.data)
+    method = args.method or ("POST" if body is not None else "GET")
     if not method.isascii() or not method.isalpha():
         raise ValueError(f"-X {method!r} is not an HTTP method")
-    return _Request(host, port, method, target.encode("ascii"), headers, body)
+    headers = {"Connection": "close"}  # one request: no idle connection to keep
+    for text in args.headers:
+        name, value = _header(text)
+        headers[name] = value
+    return method.upper(), headers, body
 
 
-def _header(text: str) -> tuple[bytes, bytes]:
+def _data(data: str | None) -> bytes | None:
+    if data is None:
+        return None
+    if data.startswith("@"):
+        path = data[1:]
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise ValueError(f"-d @{path}: cannot read the file ({exc.strerror or exc})") from None
+    return os.fsencode(data)
+
+
+def _header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
-    if not sep or not name.strip():
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not name.isascii() or any(c in name for c in " \t\r\n"):
         raise ValueError(f"header {text!r} is not of the form 'Name: value'")
     try:
-        return name.strip().encode("ascii"), value.strip().encode("latin-1")
+        value.encode("latin-1")
     except UnicodeError:
         raise ValueError(
-            f"header {name.strip()!r} has characters HTTP/1.1 cannot carry; "
+            f"header {name!r} has characters HTTP/1.1 cannot carry; "
             "percent-encode or base64 the value"
         ) from None
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"header {name!r} contains a line break")
+    return name, value
 
 
-def _exchange(tls: Any, request: _Request) -> tuple[int, bytes]:
-    conn = h11.Connection(h11.CLIENT)
-    head = h11.Request(method=request.method, target=request.target, headers=request.headers)
-    tls.sendall(conn.send(head))
-    if request.body:
-        tls.sendall(conn.send(h11.Data(data=request.body)))
-    tls.sendall(conn.send(h11.EndOfMessage()))
-    status, chunks = 0, []
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            conn.receive_data(tls.recv(65536))
-        elif isinstance(event, h11.Response):
-            status = event.status_code
-        elif isinstance(event, h11.Data):
-            chunks.append(bytes(event.data))
-        elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-            return status, b"".join(chunks)
+def _write(response: Any, args: argparse.Namespace) -> None:
+    out: IO[bytes] = sys.stdout.buffer
+    if args.include:
+        head = f"HTTP/1.1 {response.status} {response.reason}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in response.headers.items()) + "\r\n"
+        out.write(head.encode("latin-1", errors="replace"))
+    if args.output is None:
+        for chunk in response.iter_content():
+            out.write(chunk)
+        out.flush()
+        return
+    # Content-Length counts encoded bytes; we count decoded ones, so no percentage then
+    total = response.headers.get("content-length", "")
+    known = total.isdigit() and not response.headers.get("content-encoding")
+    progress = _Progress(int(total) if known else None) if sys.stderr.isatty() else None
+    with open(args.output, "wb") as handle:
+        for chunk in response.iter_content():
+            handle.write(chunk)
+            if progress is not None:
+                progress.add(len(chunk))
+    if progress is not None:
+        progress.finish()
+    out.flush()
+
+
+class _Progress:
+    """One self-rewriting stderr line: bytes so far, percent when the size is known."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total, self.done, self.last = total, 0, 0.0
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= 0.1:
+            self.last = now
+            self._draw()
+
+    def _draw(self) -> None:
+        if self.total:
+            width = 30
+            filled = min(width, width * self.done // self.total)
+            bar = "#" * filled + "-" * (width - filled)
+            text = f"[{bar}] {100 * self.done // self.total:3d}% {self.done} bytes"
+        else:
+            text = f"{self.done} bytes"
+        sys.stderr.write(f"\r{text}")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        self._draw()
+        sys.stderr.write("\n")
 
 
 def _summary(tls: Any, *, trace: bool) -> None:
     err = sys.stderr
-    cipher = tls.cipher()
-    print(f"* {tls.version()} {cipher[0] if cipher else ''}", file=err)
+    if tls is None:
+        return
+    print(f"* {tls.version} {tls.cipher or ''}", file=err)
     if tls.certificate_request is None:
         print("* server did not ask for a client certificate", file=err)
     else:

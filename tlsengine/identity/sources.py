@@ -1,7 +1,8 @@
 """Turn whatever the caller handed us into PKCS#12 bytes.
 
-Users paste keystores as base64 (often with line breaks or PEM-style armour), pass paths, or
-hand over bytes they fetched themselves; one function accepts them all so every loader
+Users paste keystores as base64 (often with line breaks or PEM-style armour), pass paths,
+bundle them as package resources (``importlib.resources`` Traversables), or hand over bytes
+they fetched themselves; one function accepts them all so every loader
 behaves the same. URLs are not handled here: the identity layer never touches the network.
 """
 
@@ -9,13 +10,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.resources.abc
 import os
 import re
 import stat
 
 from ..errors import PKCS12FormatError
 
-Source = bytes | bytearray | memoryview | str | os.PathLike[str] | os.PathLike[bytes]
+Source = (
+    bytes
+    | bytearray
+    | memoryview
+    | str
+    | os.PathLike[str]
+    | os.PathLike[bytes]
+    | importlib.resources.abc.Traversable
+)
 
 # Keep an upper bound so a wrong path (say, a disk image) fails fast instead of eating memory.
 MAX_SIZE = 64 * 1024 * 1024
@@ -36,9 +46,11 @@ def read_source(data: Source) -> bytes:
         if _looks_like_path(data) and os.path.exists(data):
             return _read_file(data)
         return decode_base64(data)
+    if isinstance(data, importlib.resources.abc.Traversable):
+        return _read_resource(data)
     raise PKCS12FormatError(
-        f"cannot load a PKCS#12 from {type(data).__name__}; pass bytes, a base64 string "
-        "or a file path"
+        f"cannot load a PKCS#12 from {type(data).__name__}; pass bytes, a base64 string, "
+        "a file path or a package resource"
     )
 
 
@@ -84,6 +96,22 @@ def _read_file(path: str | bytes) -> bytes:
         raise PKCS12FormatError(f"{shown} is a directory, not a PKCS#12 file") from exc
     except OSError as exc:
         raise PKCS12FormatError(f"cannot read PKCS#12 file {shown}: {exc.strerror}") from exc
+    if len(data) > MAX_SIZE:
+        raise PKCS12FormatError(f"{shown} is over {MAX_SIZE} bytes, too large to be a PKCS#12 file")
+    return data
+
+
+def _read_resource(resource: importlib.resources.abc.Traversable) -> bytes:
+    """A PKCS#12 bundled with an app (``importlib.resources.files(pkg) / "id.p12"``), which
+    may live inside a zip or wheel rather than on disk."""
+    shown = f"package resource {resource.name!r}"
+    try:
+        if not resource.is_file():
+            raise PKCS12FormatError(f"{shown} is not a file (missing, or a directory)")
+        with resource.open("rb") as handle:
+            data = handle.read(MAX_SIZE + 1)
+    except OSError as exc:
+        raise PKCS12FormatError(f"cannot read {shown}: {exc.strerror or exc}") from exc
     if len(data) > MAX_SIZE:
         raise PKCS12FormatError(f"{shown} is over {MAX_SIZE} bytes, too large to be a PKCS#12 file")
     return data

@@ -91,3 +91,7 @@ class ClientConfig:
     session: Any = field(default=None, repr=False)
     save_session: Callable[[Any], None] | None = None
     clock: Callable[[], float] | None = None
+    #: NSS key log hook ``(label, client_random, secret)``, called as each traffic secret
+    #: is derived (for Wireshark). Off by default; only set when the user asks for a key
+    #: log (``SSLContext.keylog_filename``), the one place secrets may leave the process.
+    keylog: Callable[[str, bytes, bytes], None] | None = field(default=None, repr=False)

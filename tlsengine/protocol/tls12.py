@@ -198,6 +198,8 @@ class TLS12Handshake:
 
         def _select_identity(self) -> tuple[Identity | None, str | None]: ...
 
+        def _log_secret(self, label: str, secret: bytes) -> None: ...
+
     # ------------------------------------------------------------------ setup
 
     def _init_tls12(self) -> None:
@@ -341,6 +343,7 @@ class TLS12Handshake:
         self._resumed12 = True
         self.session_reused = True
         self._master = session.master_secret
+        self._log_secret("CLIENT_RANDOM", self._master)
         self.peer_certificates = list(session.peer_certificates)
         self.client_identity = session.client_identity
         keys = key_block(self._suite12, self._master, self._random, self._server_random)
@@ -492,6 +495,7 @@ class TLS12Handshake:
             certificate_types=list(info.certificate_types or ()),
             certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
             signature_schemes=list(info.signature_schemes),
+            ignored_schemes=[f"0x{s:04x}" for s in request.signature_schemes if _md5_or_sha1(s)],
         )
         self._requested12 = True
         self.state = State.WAIT_SERVER_HELLO_DONE
@@ -516,6 +520,7 @@ class TLS12Handshake:
         self._master = extended_master_secret(
             suite.hash_name, premaster, transcript_digest(suite.hash_name, bytes(self._messages12))
         )
+        self._log_secret("CLIENT_RANDOM", self._master)
         if identity is not None and scheme is not None:
             flight.append(self._certificate_verify12(identity, scheme))
         self.client_identity = identity
@@ -763,14 +768,23 @@ _HANDLERS12: dict[tuple[State, int], str] = {
 }
 
 
+def _md5_or_sha1(code: int) -> bool:
+    """An RFC 5246 (hash, signature) pair with hash md5 (1) or sha1 (2)."""
+    return code >> 8 in (1, 2)
+
+
 def _request_info12(request: Any, server_name: str | None) -> CertificateRequestInfo:
-    """The selection layer's view of a TLS 1.2 CertificateRequest; bad names -> DecodeError."""
+    """The selection layer's view of a TLS 1.2 CertificateRequest; bad names -> DecodeError.
+
+    MD5 and SHA-1 pairs are left out: RFC 9155 (updating RFC 5246) says they MUST NOT be
+    used for TLS 1.2 signatures, so our CertificateVerify must never pick one.
+    """
     try:
         return CertificateRequestInfo(
             version="TLSv1.2",
             certificate_types=list(request.certificate_types),
             certificate_authorities=list(request.certificate_authorities),
-            signature_schemes=list(request.signature_schemes),
+            signature_schemes=[s for s in request.signature_schemes if not _md5_or_sha1(s)],
             server_name=server_name,
         )
     except TLSError:

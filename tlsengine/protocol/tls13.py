@@ -533,6 +533,8 @@ class TLS13Handshake:
         client_secret, server_secret = self._schedule.handshake(shared, self._hs.digest())
         self._client_hs_secret = client_secret
         self._server_hs_secret = server_secret
+        self._log_secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_secret)
+        self._log_secret("SERVER_HANDSHAKE_TRAFFIC_SECRET", server_secret)
         self._set_read_keys(suite, server_secret)
         self._set_write_keys(suite, client_secret)
         self._shares = {}
@@ -808,6 +810,8 @@ class TLS13Handshake:
         self._hs.update(raw)
         self._trace("in", "Finished")
         client_app, server_app = self._schedule.application(self._hs.digest())
+        self._log_secret("CLIENT_TRAFFIC_SECRET_0", client_app)
+        self._log_secret("SERVER_TRAFFIC_SECRET_0", server_app)
         self._set_read_keys(suite, server_app)
         # our flight: [Certificate, CertificateVerify,] Finished under handshake keys
         flight: list[bytes] = []
@@ -1057,6 +1061,12 @@ class TLS13Handshake:
         self.session_reused = True
         self.peer_certificates = list(ticket.peer_certificates)
         self.client_identity = ticket.client_identity
+
+    def _log_secret(self, label: str, secret: bytes) -> None:
+        """Hand a traffic secret to the user's key log, if they asked for one."""
+        keylog = self.config.keylog
+        if keylog is not None:
+            keylog(label, self._random, secret)
 
     def _handle_key_update(self, raw: bytes, events: list[Event]) -> None:
         if len(raw) != 5 or raw[4] not in (0, 1):

@@ -15,9 +15,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal, cast
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from ..errors import HandshakeError, TLSEngineError, TLSError, TLSTimeout
 from ..protocol.events import (
     ConnectionClosed,
@@ -26,6 +23,8 @@ from ..protocol.events import (
     SessionTicketReceived,
 )
 from ..protocol.tls13 import MAX_SESSION_TICKETS
+from .facts import PeerFacts, certificate_dict
+from .plaintext import PlaintextBuffer
 
 #: Bytes asked of the kernel per recv: big reads keep the per-record overhead low.
 RECV_SIZE = 256 * 1024
@@ -68,7 +67,7 @@ class _TextStream(io.TextIOWrapper):
         return self._open_mode
 
 
-class TLSSocket:
+class TLSSocket(PeerFacts, PlaintextBuffer):
     """A TLS client connection over a connected stream socket (blocking, with timeouts).
 
     Besides the ``ssl.SSLSocket`` surface it exposes what mTLS users need to see:
@@ -204,34 +203,6 @@ class TLSSocket:
             if deadline is not None:
                 self._sock.settimeout(timeout)
         return True
-
-    def _take(self, n: int) -> bytes:
-        first = self._chunks[0]
-        if len(first) >= n:  # the common case: one record covers the request
-            if len(first) == n:
-                self._chunks.popleft()
-            else:
-                self._chunks[0] = first[n:]
-            self._buffered -= n
-            return bytes(first[:n])
-        return b"".join(self._pop(n))
-
-    def _pop(self, n: int) -> list[memoryview]:
-        """Up to ``n`` buffered bytes, as views in order, removed from the buffer."""
-        chunks = self._chunks
-        parts: list[memoryview] = []
-        got = 0
-        while chunks and got < n:
-            chunk = chunks[0]
-            take = min(len(chunk), n - got)
-            parts.append(chunk[:take])
-            got += take
-            if take == len(chunk):
-                chunks.popleft()
-            else:
-                chunks[0] = chunk[take:]
-        self._buffered -= got
-        return parts
 
     # ------------------------------------------------------------------ writing
 
@@ -397,113 +368,7 @@ class TLSSocket:
     def closed(self) -> bool:
         return self._closed
 
-    # ------------------------------------------------------------------ TLS facts
-
-    def version(self) -> str | None:
-        """ "TLSv1.3" / "TLSv1.2" once the handshake is done, else None (as ssl)."""
-        return self._conn.version if self._complete() else None
-
-    def cipher(self) -> tuple[str, str, int] | None:
-        """(IANA suite name, protocol version, secret bits), as ``ssl.SSLSocket.cipher``."""
-        if not self._complete():
-            return None
-        name = self._conn.cipher
-        return name, self._conn.version, _cipher_bits(name)
-
-    def shared_ciphers(self) -> None:
-        return None
-
-    def compression(self) -> None:
-        return None
-
-    def selected_alpn_protocol(self) -> str | None:
-        return self._conn.alpn_protocol if self._complete() else None
-
-    def getpeercert(self, binary_form: bool = False) -> dict[str, Any] | bytes | None:
-        """The server's leaf: DER with ``binary_form``, else ssl's dict ({} if unverified).
-
-        Only after a completed handshake, as ``ssl``: before it, or after a failed one
-        (a rejected chain included), it raises `TLSError`, so a certificate that failed
-        verification is never reported. `get_unverified_chain` shows what was sent.
-        """
-        if not self._complete():
-            if self._failure is not None:
-                raise TLSError(
-                    f"the handshake failed ({self._failure}); no verified peer certificate "
-                    "(get_unverified_chain() shows what the server sent)"
-                )
-            raise TLSError("handshake not done yet")
-        certs = self.get_unverified_chain()
-        if not certs:
-            return None
-        if binary_form:
-            return certs[0]
-        if not self._verified:
-            return {}
-        return certificate_dict(x509.load_der_x509_certificate(certs[0]))
-
-    def get_verified_chain(self) -> list[bytes]:
-        """The server's chain (DER, leaf first, as sent) once it verified, else [].
-
-        Empty before the handshake completes, after it failed, and with ``verify=False``
-        (nothing was verified then): only a chain that passed verification is reported.
-        """
-        if not (self._complete() and self._verified):
-            return []
-        return self.get_unverified_chain()
-
-    def get_unverified_chain(self) -> list[bytes]:
-        """The chain the server sent (DER, leaf first), verified or not; for diagnostics,
-        e.g. after a `CertificateVerificationError`. Never a basis for trust."""
-        return [bytes(c) for c in (getattr(self._conn, "peer_certificates", None) or [])]
-
-    @property
-    def client_identity(self) -> Any:
-        """The `Identity` we sent, or None (none asked for, or nothing fitted); on a
-        resumed connection, the one sent when the session was made."""
-        return getattr(self._conn, "client_identity", None)
-
-    @property
-    def certificate_request(self) -> Any:
-        """The server's `CertificateRequestInfo`, or None if it never asked."""
-        return getattr(self._conn, "certificate_request", None)
-
-    @property
-    def selection(self) -> Any:
-        """The `Selection` (verdict per candidate) from the last CertificateRequest."""
-        return getattr(self._conn, "selection", None)
-
-    @property
-    def transcript(self) -> list[dict[str, Any]]:
-        """Every decoded handshake message and the selection verdicts (``trace=True``)."""
-        return list(getattr(self._conn, "transcript", None) or [])
-
-    @property
-    def session_reused(self) -> bool:
-        """True when this connection resumed an earlier session (as ``ssl``'s).
-
-        A resumed handshake carries no certificates: ``getpeercert()`` and
-        ``client_identity`` then report those of the connection that made the session.
-        """
-        return self._complete() and bool(getattr(self._conn, "session_reused", False))
-
-    @property
-    def session(self) -> Any:
-        """The newest session the server gave this connection (None before any), as
-        ``ssl.SSLSocket.session``. It lives in memory only and refuses pickling; the
-        context's cache already offers it to the next connection."""
-        tickets = getattr(self._conn, "session_tickets", None)
-        return tickets[-1] if tickets else None
-
-    @property
-    def connection(self) -> Any:
-        """The underlying sans-IO `ClientConnection` (for researchers; None before start)."""
-        return self._conn
-
     # ------------------------------------------------------------------ internals
-
-    def _complete(self) -> bool:
-        return self._conn is not None and bool(self._conn.handshake_complete)
 
     def _state_name(self) -> str | None:
         state = getattr(self._conn, "state", None)
@@ -635,82 +500,6 @@ class TLSSocket:
             raise
         except Exception as exc:
             raise TLSError(f"internal error in the TLS core: {type(exc).__name__}: {exc}") from exc
-
-
-def _cipher_bits(name: str) -> int:
-    if "AES_128" in name:
-        return 128
-    if "AES_256" in name or "CHACHA20" in name:
-        return 256
-    return 0
-
-
-# ssl's short names for the attributes it prints in getpeercert() dicts.
-_ATTR_NAMES = {
-    NameOID.COMMON_NAME: "commonName",
-    NameOID.COUNTRY_NAME: "countryName",
-    NameOID.LOCALITY_NAME: "localityName",
-    NameOID.STATE_OR_PROVINCE_NAME: "stateOrProvinceName",
-    NameOID.ORGANIZATION_NAME: "organizationName",
-    NameOID.ORGANIZATIONAL_UNIT_NAME: "organizationalUnitName",
-    NameOID.EMAIL_ADDRESS: "emailAddress",
-    NameOID.SERIAL_NUMBER: "serialNumber",
-    NameOID.DOMAIN_COMPONENT: "domainComponent",
-    NameOID.USER_ID: "userId",
-    NameOID.STREET_ADDRESS: "streetAddress",
-    NameOID.POSTAL_CODE: "postalCode",
-    NameOID.BUSINESS_CATEGORY: "businessCategory",
-    NameOID.JURISDICTION_COUNTRY_NAME: "jurisdictionCountryName",
-}
-
-
-def _name_tuple(name: x509.Name) -> tuple[tuple[tuple[str, str], ...], ...]:
-    return tuple(
-        tuple((_ATTR_NAMES.get(attr.oid, attr.oid.dotted_string), str(attr.value)) for attr in rdn)
-        for rdn in name.rdns
-    )
-
-
-def _ssl_time(when: Any) -> str:
-    """OpenSSL's ASN1_TIME_print layout, e.g. 'Jan  5 09:34:43 2018 GMT'."""
-    return f"{when:%b} {when.day:2d} {when:%H:%M:%S %Y} GMT"
-
-
-def certificate_dict(cert: x509.Certificate) -> dict[str, Any]:
-    """The dict ``ssl.SSLSocket.getpeercert()`` returns, built with `cryptography`."""
-    out: dict[str, Any] = {
-        "subject": _name_tuple(cert.subject),
-        "issuer": _name_tuple(cert.issuer),
-        "version": cert.version.value + 1,
-        "serialNumber": f"{cert.serial_number:X}".rjust(2, "0"),
-        "notBefore": _ssl_time(cert.not_valid_before_utc),
-        "notAfter": _ssl_time(cert.not_valid_after_utc),
-    }
-    if len(out["serialNumber"]) % 2:
-        out["serialNumber"] = "0" + out["serialNumber"]
-    try:
-        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
-        sans = None
-    if sans is not None:
-        entries: list[tuple[str, str]] = []
-        for general in sans:
-            if isinstance(general, x509.DNSName):
-                entries.append(("DNS", general.value))
-            elif isinstance(general, x509.IPAddress):
-                entries.append(("IP Address", _ip_text(general.value)))
-            elif isinstance(general, x509.RFC822Name):
-                entries.append(("email", general.value))
-            elif isinstance(general, x509.UniformResourceIdentifier):
-                entries.append(("URI", general.value))
-        out["subjectAltName"] = tuple(entries)
-    return out
-
-
-def _ip_text(value: Any) -> str:
-    if value.version == 6:  # ssl prints IPv6 fully expanded, upper case
-        return ":".join(f"{int(g, 16):X}" for g in value.exploded.split(":"))
-    return str(value)
 
 
 __all__ = ["TLSSocket", "certificate_dict", "RECV_SIZE", "MAX_TICKETS"]
