@@ -27,6 +27,9 @@ TOOL_PACKAGES = {
     "certtool": "gnutls-bin",
     "nginx": "nginx-light",
     "apache2": "apache2",
+    "selfserv": "libnss3-tools",
+    "certutil": "libnss3-tools",
+    "pk12util": "libnss3-tools",
 }
 
 

@@ -16,6 +16,11 @@ Peers and the Debian package each needs (``require_tool`` skips locally, fails u
 - tlslite-ng: ``tlsengine.testing.TestServer`` (no package; a Python dependency).
 - ``ApacheServer``: Apache httpd with ``SSLVerifyClient require`` inside a ``<Location>``, so
   it asks for the client certificate by renegotiating (package ``apache2``).
+- ``GoServer``, ``RustlsServer``: small servers on Go's ``crypto/tls`` and on rustls, compiled
+  from ``tests/peers/go`` and ``tests/peers/rust`` by ``tests/peers/build.sh`` (toolchains:
+  Go, Rust; ``built_peer`` builds, skips locally or fails under CI).
+- ``NSSServer``: NSS ``selfserv`` (package ``libnss3-tools``), also for TLS 1.3
+  post-handshake client authentication.
 
 ``openssl s_server`` binds port 0 and reports the port it got. The other tools need a
 number, taken from a bound-then-closed socket; they count as started only once they say
@@ -43,10 +48,11 @@ from types import TracebackType
 from typing import Any, Literal
 
 import pytest
-from conftest import require_tool
+from conftest import IN_CI, require_tool
 from cryptography import x509
 
 from tlsengine.identity.model import Identity, PrivateKey
+from tlsengine.identity.pkcs12 import build_pkcs12
 from tlsengine.testing import CA, TestServer, cert_pem, key_pem
 from tlsengine.testing.server import ThreadedServer
 
@@ -669,6 +675,248 @@ class PythonSSLServer(ThreadedServer):
         )
 
 
+# --------------------------------------------------------------------------- compiled peers
+
+#: Sources of the compiled peers (Go, Rust) and where ``build.sh`` puts the binaries.
+PEER_SOURCES = Path(__file__).resolve().parent / "peers"
+BUILD_DIR = PEER_SOURCES / ".build"
+#: Where the toolchains live on this machine kind, beside whatever PATH holds.
+TOOLCHAIN_DIRS = ("/usr/local/go/bin", str(Path.home() / ".cargo" / "bin"))
+#: binary -> (build.sh target, toolchain command, how to get the toolchain)
+BUILT_PEERS = {
+    "goserver": ("go", "go", "Go from https://go.dev/dl/ (into /usr/local/go)"),
+    "rustls-server": ("rust", "cargo", "Rust with rustup (into ~/.cargo)"),
+}
+_build_outcome: dict[str, tuple[str | None, str]] = {}  # binary -> (path, why there is none)
+
+
+def built_peer(name: str) -> str:
+    """Path of a compiled peer, built (once per session) by ``tests/peers/build.sh``.
+
+    With the toolchain present the build always runs: Go and cargo rebuild only what
+    changed, so a fresh binary costs well under a second. Without it, a binary built
+    earlier (``.ci/run`` builds both) is used. Otherwise skip, or fail under ``CI=true``.
+    """
+    if name not in _build_outcome:
+        _build_outcome[name] = _build(name)
+    path, why = _build_outcome[name]
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"CI=true and {why}; .ci/run should have built it")
+        pytest.skip(why)
+    return path
+
+
+def _build(name: str) -> tuple[str | None, str]:
+    target, toolchain, hint = BUILT_PEERS[name]
+    binary = BUILD_DIR / name
+    search = os.pathsep.join([os.environ.get("PATH", ""), *TOOLCHAIN_DIRS])
+    if shutil.which(toolchain, path=search):
+        done = subprocess.run(
+            ["bash", str(PEER_SOURCES / "build.sh"), target],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if done.returncode != 0:
+            output = done.stderr[-3000:] or done.stdout[-3000:]
+            return None, f"building {name} failed (bash tests/peers/build.sh {target}):\n{output}"
+    if binary.exists():
+        return str(binary), ""
+    return None, (
+        f"{name} is not built and `{toolchain}` is not installed: install {hint}, "
+        f"then run bash tests/peers/build.sh {target}"
+    )
+
+
+ClientAuth = Literal["require", "request", "none"]
+
+
+class LoggingPeer(ProcessPeer):
+    """A compiled peer that binds port 0, prints ``LISTENING <port>``, and leaves one line
+    per connection on stderr: ``CLIENT|NO_CLIENT_CERT|FAIL <addr> <details>``."""
+
+    binary = ""
+
+    def start(self) -> ProcessPeer:
+        self.tool = built_peer(self.binary)  # skips or fails before anything starts
+        return super().start()
+
+    def requested_port(self) -> int:
+        return 0
+
+    def bound_port(self, requested: int) -> int | None:
+        m = re.search(r"^LISTENING (\d+)$", self.stdout, re.M)
+        return int(m.group(1)) if m else None
+
+    def verdict(self, client_port: int) -> str:
+        """The line for the connection from ``client_port``, without the address (waits)."""
+        m = self.wait_for_output(rf"(?m)^(\w+) {re.escape(HOST)}:{client_port}\b ?(.*)$")
+        return f"{m.group(1)} {m.group(2)}".strip()
+
+
+class GoServer(LoggingPeer):
+    """``tests/peers/go``: Go's ``crypto/tls``, standard library only.
+
+    ``auth="require"`` is ``tls.RequireAndVerifyClientCert``, ``"request"`` is
+    ``VerifyClientCertIfGiven``. Go names every CA of ``client_cas`` in its
+    CertificateRequest. Lines: ``CLIENT <addr> TLS 1.3 CN=...``, ``NO_CLIENT_CERT <addr>
+    TLS 1.3``, ``FAIL <addr> <Go error>``.
+    """
+
+    binary = "goserver"
+    name = "go-crypto-tls"
+
+    def __init__(
+        self,
+        workdir: Path,
+        pki: ServerPKI,
+        *,
+        client_cas: Path | None = None,
+        auth: ClientAuth = "require",
+        min_version: Literal["1.2", "1.3"] = "1.2",
+        max_version: Literal["1.2", "1.3"] = "1.3",
+    ) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = client_cas
+        self.auth = auth
+        self.versions = (min_version, max_version)
+
+    def argv(self, port: int) -> list[str]:
+        argv = [self.executable, "-cert", str(self.pki.cert_file), "-key", str(self.pki.key_file)]
+        argv += ["-auth", self.auth, "-min", self.versions[0], "-max", self.versions[1]]
+        return argv + ["-client-cas", str(self.client_cas or self.pki.ca_file)]
+
+
+class RustlsServer(LoggingPeer):
+    """``tests/peers/rust``: rustls (ring provider) with ``WebPkiClientVerifier``.
+
+    ``auth="request"`` is the verifier's ``allow_unauthenticated()``. rustls names the
+    subjects of its client roots in the CertificateRequest. Lines: ``CLIENT <addr>
+    TLSv1.3 CN=...``, ``NO_CLIENT_CERT <addr> TLSv1.3``, ``FAIL <addr> <rustls error>``.
+    """
+
+    binary = "rustls-server"
+    name = "rustls"
+
+    def __init__(
+        self,
+        workdir: Path,
+        pki: ServerPKI,
+        *,
+        client_cas: Path | None = None,
+        auth: ClientAuth = "require",
+        tls: Literal["1.2", "1.3", "any"] = "any",
+    ) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = client_cas
+        self.auth = auth
+        self.tls = tls
+
+    def argv(self, port: int) -> list[str]:
+        cas = str(self.client_cas or self.pki.ca_file)
+        return [
+            self.executable,
+            str(self.pki.cert_file),
+            str(self.pki.key_file),
+            cas,
+            self.auth,
+            self.tls,
+        ]
+
+
+class NSSServer(ProcessPeer):
+    """NSS ``selfserv`` (package ``libnss3-tools``) over a private NSS database.
+
+    The database holds the server's leaf and key (imported from a PKCS#12 we write) and,
+    trusted for client authentication (``CT,,``), each CA of ``client_cas``: selfserv
+    names exactly those in its CertificateRequest. ``verify`` is ``-r`` (request) or
+    ``-rr`` (require); with ``post_handshake=True`` the request comes instead after the
+    handshake, when the first HTTP request has been read (TLS 1.3 post-handshake
+    authentication: ``-rrr``/``-rrrr -E``). selfserv echoes the request as its answer and
+    prints the client certificate it validated on stdout (``Subject: CN=...``).
+    """
+
+    tool = "selfserv"
+    name = "nss-selfserv"
+    password = "nss-test"  # of the throwaway PKCS#12 handed to pk12util
+
+    def __init__(
+        self,
+        workdir: Path,
+        pki: ServerPKI,
+        *,
+        client_cas: Sequence[CA | x509.Certificate] | None = None,
+        verify: ClientAuth = "require",
+        post_handshake: bool = False,
+        tls: Literal["1.2", "1.3"] = "1.3",
+    ) -> None:
+        super().__init__(workdir)
+        self.pki = pki
+        self.client_cas = list(client_cas) if client_cas is not None else [pki.ca]
+        self.verify = verify
+        self.post_handshake = post_handshake
+        self.tls = tls
+        self.db = workdir / "nssdb"
+
+    def prepare(self, port: int) -> None:
+        if self.db.exists():
+            return
+        self.db.mkdir()
+        db = f"sql:{self.db}"
+        self._nss_tool("certutil", "-N", "-d", db, "--empty-password")
+        # the leaf alone: the server's own CA must not enter the database untrusted-but-
+        # present, so the CA list selfserv sends is exactly ``client_cas``
+        server = Identity.create(self.pki.certificate, self.pki.key, alias="server")
+        p12 = self.workdir / "server.p12"  # the throwaway test server's key, like server.key
+        p12.write_bytes(build_pkcs12([server], self.password))
+        self._nss_tool("pk12util", "-i", str(p12), "-d", db, "-W", self.password, "-K", "")
+        for i, ca in enumerate(self.client_cas):
+            cert = ca.certificate if isinstance(ca, CA) else ca
+            path = self.workdir / f"client-ca-{i}.pem"
+            path.write_bytes(cert_pem(cert))
+            self._nss_tool(
+                "certutil", "-A", "-d", db, "-n", f"client-ca-{i}", "-t", "CT,,", "-i", str(path)
+            )
+
+    def _nss_tool(self, tool: str, *args: str) -> None:
+        done = subprocess.run([require_tool(tool), *args], capture_output=True, timeout=30)
+        if done.returncode != 0:
+            raise PeerStartError(f"{tool} {args[0]} failed: {done.stderr.decode(errors='replace')}")
+
+    def argv(self, port: int) -> list[str]:
+        level = {"require": 2, "request": 1, "none": 0}[self.verify]
+        if self.post_handshake and level:
+            level += 2
+        argv = [self.executable, "-d", f"sql:{self.db}", "-n", "server", "-p", str(port), "-v"]
+        argv += ["-V", f"tls{self.tls}:tls{self.tls}"]
+        argv += ["-r"] * level
+        if self.post_handshake:
+            argv.append("-E")
+        stdbuf = shutil.which("stdbuf")  # selfserv's stdout is block-buffered into a file
+        return [stdbuf, "-oL", *argv] if stdbuf else argv
+
+    def bound_port(self, requested: int) -> int | None:
+        """With ``-v`` selfserv says it is about to accept only once it has bound."""
+        return requested if "About to call accept" in self.stderr else None
+
+    def start_failed(self) -> bool:
+        return "PR_Bind" in self.stderr or "address is already in use" in self.stderr.lower()
+
+    def client_subjects(self) -> list[str]:
+        """Client leaf subjects selfserv validated, in order. Its auth-certificate hook prints
+        subject and issuer, then ``Certificate Validated`` on stdout, or on failure
+        ``Certificate Invalid, err -N`` on stderr."""
+        validated = (
+            r"^selfserv: Subject: (.+)\n"
+            r"selfserv: Issuer : .+\n"
+            r"selfserv: -- SSL3: Certificate Validated\.$"
+        )
+        return re.findall(validated, self.stdout, re.M)
+
+
 # --------------------------------------------------------------------------- fixtures
 
 
@@ -714,6 +962,21 @@ class Peers:
 
     def tlslite(self, **kw: Any) -> TestServer:
         peer = self._keep(TestServer(self.pki.chain, self.pki.key, **kw))
+        peer.start()
+        return peer
+
+    def go(self, **kw: Any) -> GoServer:
+        peer = self._keep(GoServer(self._dir("go"), self.pki, **kw))
+        peer.start()
+        return peer
+
+    def rustls(self, **kw: Any) -> RustlsServer:
+        peer = self._keep(RustlsServer(self._dir("rustls"), self.pki, **kw))
+        peer.start()
+        return peer
+
+    def nss(self, **kw: Any) -> NSSServer:
+        peer = self._keep(NSSServer(self._dir("nss"), self.pki, **kw))
         peer.start()
         return peer
 

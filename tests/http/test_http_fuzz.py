@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from httpservers import Exchange, ScriptedHTTPS, _context, _http_pki  # noqa: F401 (fixtures)
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from peers import ServerPKI
 
@@ -86,6 +86,7 @@ def fuzz_server(http_pki: ServerPKI) -> Iterator[tuple[ScriptedHTTPS, Reply]]:
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(answer=ANSWERS)
+@example(answer=b"HTTP/1.1 302 Found\r\nLocation: https://[::1\r\n\r\n")  # urljoin ValueError
 def test_any_answer_ends_in_a_response_or_our_error(
     fuzz_server: tuple[ScriptedHTTPS, Reply], context: tlsengine.SSLContext, answer: bytes
 ) -> None:

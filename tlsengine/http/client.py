@@ -583,6 +583,10 @@ def translate(exc: BaseException, url: str) -> BaseException:
         return InvalidResponse(f"{url}: cannot decode the body ({_reason(exc)})", url=url)
     if isinstance(exc, HTTPError):
         return InvalidResponse(f"{url}: {_reason(exc)}", url=url)
+    if isinstance(exc, ValueError):
+        # The caller's URL was checked before urlopen; what is left comes from the server,
+        # e.g. a redirect Location that urllib.parse refuses ("Invalid IPv6 URL").
+        return InvalidResponse(f"{url}: the server's answer is unusable ({exc})", url=url)
     return exc
 
 

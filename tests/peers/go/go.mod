@@ -1,0 +1,3 @@
+module tlsengine.test/goserver
+
+go 1.22
