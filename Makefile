@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The issue 12 campaign: mutated server flights (four families) and PKCS#12 files (four
+# levels); exits non-zero on any escape, hang or wire-order violation.
+FLIGHTS ?= 20000
+FILES   ?= 10000
+fuzz: $(STAMP)
+	$(BIN)/python -m tlsengine.testing.fuzz --flights $(FLIGHTS) --pkcs12 $(FILES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

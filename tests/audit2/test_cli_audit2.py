@@ -329,8 +329,9 @@ def test_probe_json_has_exactly_the_documented_keys(peers: Peers, p12: Path, roo
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert all(set(c) == DESIGN_CANDIDATE_KEYS for c in report["candidates"])
-    assert set(report) == DESIGN_PROBE_KEYS | {"outcome", "error"}  # the README's extras
-    assert report["outcome"] in ("accepted", "no-verdict-yet") and report["error"] is None
+    readme_extras = {"sent", "outcome", "signal", "http_status", "error"}
+    assert set(report) == DESIGN_PROBE_KEYS | readme_extras
+    assert report["outcome"] == "accepted" and report["error"] is None
 
 
 def _secrets(identity: Identity) -> list[str]:

@@ -15,7 +15,14 @@ import time
 from typing import IO, Any
 
 from ..errors import TLSEngineError
-from .common import add_identity_options, add_version_options, fail, load_identities
+from .common import (
+    add_identity_options,
+    add_version_options,
+    fail,
+    load_identities,
+    offered_versions,
+)
+from .summary import RequestLog, request_lines, short_reason
 
 #: curl's exit status for ``--fail`` on an HTTP error
 FAIL_STATUS = 22
@@ -47,9 +54,11 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..http.client import Session
 
+    offered = offered_versions(args)
+    log = RequestLog()  # every CertificateRequest, post-handshake ones included
     try:
         method, headers, body = _request_from(args)
-        context = _context(args)
+        context = _context(args, log)
     except (TLSEngineError, ValueError, OSError) as exc:
         return fail(exc)
     with Session(context, max_redirects=10 if args.follow else 0, retries=0) as session:
@@ -64,28 +73,54 @@ def run(args: argparse.Namespace) -> int:
                 stream=True,
             )
         except (TLSEngineError, ValueError) as exc:
-            return fail(exc)
+            _summary(None, log, args)  # a TLS 1.2 server refuses inside the handshake
+            return fail(exc, offered)
         with response:
-            if args.verbose or args.trace:
-                _summary(response.tls, trace=args.trace)
             try:
                 _write(response, args)
             except (TLSEngineError, OSError) as exc:
-                return fail(exc)
+                _summary(response.tls, log, args)
+                return fail(exc, offered)
+            _summary(response.tls, log, args)
         if args.verbose:
             print(f"* HTTP {response.status}", file=sys.stderr)
+    _refusal_note(log, response.status)
     if args.fail and response.status >= 400:
         print(f"tlsengine: error: HTTP {response.status} {response.reason}", file=sys.stderr)
         return FAIL_STATUS
     return 0
 
 
-def _context(args: argparse.Namespace) -> Any:
+def _refusal_note(log: RequestLog, status: int) -> None:
+    """One line when the server asked and got no certificate, or refused by HTTP status.
+
+    Servers such as nginx do not end the handshake when nothing fits; they answer HTTP 400
+    "No required SSL certificate was sent", which alone would look like a page.
+    """
+    unanswered = log.unanswered()
+    if unanswered is not None:
+        reason = short_reason(unanswered.info, unanswered.verdicts)
+        print(
+            f"tlsengine: note: HTTP {status}: the server asked for a client certificate and "
+            f"none was sent: {reason}; -v for the table",
+            file=sys.stderr,
+        )
+    elif log.answers and 400 <= status < 500:
+        answer = log.answers[-1]
+        print(
+            f"tlsengine: note: HTTP {status} after {short_reason(answer.info, answer.verdicts)}"
+            "; the server may not accept that identity; -v for the table",
+            file=sys.stderr,
+        )
+
+
+def _context(args: argparse.Namespace, log: RequestLog) -> Any:
     """A `tlsengine.SSLContext` from the options: --pkcs12 identities only (none by
-    default), --cafile or the system roots, --insecure, --tls1.2/--tls1.3, --trace."""
+    default), --cafile or the system roots, --insecure, --tls1.2/--tls1.3, --trace; ``log``
+    records every CertificateRequest (it changes no choice)."""
     from ..socket.sslcontext import SSLContext
 
-    context = SSLContext(identities=load_identities(args), trace=args.trace)
+    context = SSLContext(identities=load_identities(args), trace=args.trace, select_identity=log)
     if args.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -133,7 +168,8 @@ def _header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     name, value = name.strip(), value.strip()
     if not sep or not name or not name.isascii() or any(c in name for c in " \t\r\n"):
-        raise ValueError(f"header {text!r} is not of the form 'Name: value'")
+        # Not echoed: a header such as Authorization often carries a credential.
+        raise ValueError("an -H header is not of the form 'Name: value' (not shown)")
     try:
         value.encode("latin-1")
     except UnicodeError:
@@ -200,19 +236,16 @@ class _Progress:
         sys.stderr.write("\n")
 
 
-def _summary(tls: Any, *, trace: bool) -> None:
-    err = sys.stderr
-    if tls is None:
+def _summary(tls: Any, log: RequestLog, args: argparse.Namespace) -> None:
+    """-v: the connection, every CertificateRequest and our answer; --trace: the messages."""
+    if not (args.verbose or args.trace):
         return
-    print(f"* {tls.version} {tls.cipher or ''}", file=err)
-    if tls.certificate_request is None:
-        print("* server did not ask for a client certificate", file=err)
-    else:
-        sent = tls.client_identity.alias if tls.client_identity else "empty Certificate"
-        print(f"* server asked for a client certificate; sent: {sent}", file=err)
-        if tls.selection is not None:
-            for line in tls.selection.explain().splitlines():
-                print(f"*   {line}", file=err)
-    if trace:
+    err = sys.stderr
+    if tls is not None:
+        print(f"* {tls.version} {tls.cipher or ''}", file=err)
+    if tls is not None or log.answers:
+        for line in request_lines(log.answers):
+            print(f"* {line}", file=err)
+    if args.trace and tls is not None:
         for entry in tls.transcript:
             print(f"> {entry}", file=err)

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import pathlib
 import sys
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IdentityError
-from ..identity.model import Identity
-from ..identity.pkcs12 import load_pkcs12
-from .common import password_from_env
+from .common import add_password_option, load_pkcs12_file, password_from_env
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from ..identity.model import Identity
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,11 +27,7 @@ def add_parser(subparsers: Any) -> None:
         description="Show every client identity (key + certificate chain) in a PKCS#12 file.",
     )
     parser.add_argument("file", metavar="FILE", help="PKCS#12 file (.p12 / .pfx)")
-    parser.add_argument(
-        "--password-env",
-        metavar="VAR",
-        help="environment variable holding the password (default: no password)",
-    )
+    add_password_option(parser)
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.set_defaults(run=run)
 
@@ -52,6 +47,8 @@ def identity_json(identity: Identity) -> dict[str, Any]:
 
 
 def _key_detail(identity: Identity) -> str:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     key = identity.private_key  # key_type is derived from it, so the two always agree
     if isinstance(key, rsa.RSAPrivateKey):
         return f"RSA {key.key_size}"
@@ -89,8 +86,8 @@ def run(args: argparse.Namespace) -> int:
     except IdentityError as exc:
         print(f"tlsengine inspect: {exc}", file=sys.stderr)
         return 2
-    try:  # FILE is always a path (never base64), so a typo says "no such file"
-        identities = load_pkcs12(pathlib.Path(args.file), password)
+    try:
+        identities = load_pkcs12_file(args.file, password)
     except IdentityError as exc:
         print(f"tlsengine inspect: {args.file}: {exc}", file=sys.stderr)
         return 2

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import (
@@ -394,7 +394,9 @@ class _Walker:
                 problem = f"the {_key_label(name)} uses an unsupported algorithm"
                 unsupported.append(UnsupportedKeyError(problem))
                 continue
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, InternalError):
+                # InternalError: OpenSSL refuses an Ed25519/Ed448 key of the wrong length
+                # that way (found by the issue 12 fuzz campaign)
                 if encrypted and not self.pw.confirmed:
                     raise self.bad_password(_key_label(name)) from None
                 raise PKCS12FormatError(

@@ -5,6 +5,7 @@ Bytes in, events and bytes out; the socket layer supplies the I/O.
 
 from __future__ import annotations
 
+from .config import Hooks
 from .connection import REJECTION_ALERTS, ClientConfig, ClientConnection, SessionTicket, State
 from .events import (
     ConnectionClosed,
@@ -16,6 +17,7 @@ from .events import (
     RenegotiationCompleted,
     SessionTicketReceived,
 )
+from .trace import json_lines
 
 __all__ = [
     "REJECTION_ALERTS",
@@ -25,10 +27,12 @@ __all__ = [
     "DataReceived",
     "Event",
     "HandshakeComplete",
+    "Hooks",
     "KeyUpdated",
     "PostHandshakeAuthCompleted",
     "RenegotiationCompleted",
     "SessionTicket",
     "SessionTicketReceived",
     "State",
+    "json_lines",
 ]

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from ..identity.model import Identity
+from .keyshare import SeededRandom
 
-__all__ = ["DEFAULT_SIGNATURE_SCHEMES", "ClientConfig"]
+__all__ = ["DEFAULT_SIGNATURE_SCHEMES", "ClientConfig", "Hooks"]
 
 
 #: What ClientConfig offers in signature_algorithms by default (also what the testing
@@ -37,6 +38,28 @@ DEFAULT_SIGNATURE_SCHEMES: tuple[str, ...] = (
 
 def _default_signature_schemes() -> tuple[str, ...]:
     return DEFAULT_SIGNATURE_SCHEMES
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """Research hooks on one connection; every one is off (None) by default.
+
+    ``on_message(direction, name, raw)`` sees each whole handshake message: ``"in"`` as
+    soon as it is reassembled (before its handler judges it), ``"out"`` as it goes to the
+    record layer. ``raw`` is the message with its 4-byte header; decode it with tlslite-ng.
+
+    ``select(info, identities) -> Selection`` replaces identity selection entirely (the
+    context's ``select_identity`` callback, by contrast, runs after the built-in filters).
+
+    ``unsafe_mutate_outgoing(name, raw) -> bytes`` rewrites an outgoing handshake message
+    *after* it was hashed into our transcript and *before* it is encrypted: the peer sees
+    the rewritten bytes, we keep the original in our transcript. It exists to test
+    servers; a connection using it is broken by design.
+    """
+
+    on_message: Callable[[str, str, bytes], None] | None = None
+    select: Callable[[Any, Sequence[Identity]], Any] | None = None
+    unsafe_mutate_outgoing: Callable[[str, bytes], bytes] | None = None
 
 
 @dataclass
@@ -95,3 +118,17 @@ class ClientConfig:
     #: is derived (for Wireshark). Off by default; only set when the user asks for a key
     #: log (``SSLContext.keylog_filename``), the one place secrets may leave the process.
     keylog: Callable[[str, bytes, bytes], None] | None = field(default=None, repr=False)
+    #: Deterministic mode (harnesses only): the ClientHello random, session id and every
+    #: key share's private key derive from this seed, so a handshake replays byte for byte.
+    #: Anyone who knows the seed can decrypt the connection.
+    seed: bytes | None = field(default=None, repr=False)
+    hooks: Hooks | None = None
+
+    def __post_init__(self) -> None:
+        if self.hooks is not None and self.hooks.select is not None:
+            self.select = self.hooks.select  # the hook replaces selection outright
+        # a fresh stream per config, so dataclasses.replace() of a used one starts over
+        if self.seed is not None and (
+            self.random is os.urandom or isinstance(self.random, SeededRandom)
+        ):
+            self.random = SeededRandom(self.seed)

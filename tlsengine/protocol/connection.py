@@ -38,8 +38,8 @@ from .record import (
     fatal,
     plaintext_records,
 )
-from .tls12 import TLS12Handshake
-from .tls13 import SessionTicket, State, TLS13Handshake
+from .tls12 import MESSAGE_NAMES_12, TLS12Handshake
+from .tls13 import MESSAGE_NAMES, SessionTicket, State, TLS13Handshake
 from .trace import Trace
 
 __all__ = [
@@ -68,6 +68,8 @@ REJECTION_ALERTS = frozenset(
     }
 )
 
+#: Messages only a TLS 1.2 client sends (the machine's table lists what it receives).
+_CLIENT_NAMES_12 = {1: "ClientHello", 15: "CertificateVerify", 16: "ClientKeyExchange"}
 _CCS_RECORD = b"\x14\x03\x03\x00\x01\x01"
 _PROTECTED_TYPES = frozenset((ALERT, HANDSHAKE, APPLICATION_DATA))
 _CLOSE_NOTIFY = 0
@@ -284,6 +286,9 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
 
     def _handle_handshake_message(self, raw: bytes, events: list[Event]) -> bool:
         """Once a TLS 1.2 ServerHello is in, the TLS 1.2 machine takes every message."""
+        hooks = self.config.hooks
+        if hooks is not None and hooks.on_message is not None:
+            hooks.on_message("in", self._message_name(raw), raw)
         if self.version == "TLSv1.2":
             return self._handle_handshake_message12(raw, events)
         keys_changed = super()._handle_handshake_message(raw, events)
@@ -375,6 +380,8 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
             self._out.append(_CCS_RECORD)
 
     def _send_handshake_flight(self, messages: Sequence[bytes]) -> None:
+        if self.config.hooks is not None:
+            messages = self._hooked_outgoing(messages)
         data = b"".join(messages)
         if self._write is None:
             version = b"\x03\x01" if self.state is State.START else b"\x03\x03"
@@ -384,6 +391,28 @@ class ClientConnection(TLS12Handshake, TLS13Handshake):
         seal = self._write.seal
         for start in range(0, len(data), MAX_PLAINTEXT):
             self._out.append(seal(HANDSHAKE, data[start : start + MAX_PLAINTEXT]))
+
+    def _message_name(self, raw: bytes) -> str:
+        """A handshake message's name in the version being spoken, for the hooks."""
+        if self.version == "TLSv1.2":
+            name = MESSAGE_NAMES_12.get(raw[0]) or _CLIENT_NAMES_12.get(raw[0])
+        else:
+            name = MESSAGE_NAMES.get(raw[0])
+        return name or f"type {raw[0]}"
+
+    def _hooked_outgoing(self, messages: Sequence[bytes]) -> list[bytes]:
+        """Research hooks (config.hooks): the unsafe outgoing rewrite, then the observer."""
+        hooks = self.config.hooks
+        assert hooks is not None
+        out = []
+        for raw in messages:
+            name = self._message_name(raw)
+            if hooks.unsafe_mutate_outgoing is not None:
+                raw = bytes(hooks.unsafe_mutate_outgoing(name, raw))
+            if hooks.on_message is not None:
+                hooks.on_message("out", name, raw)
+            out.append(raw)
+        return out
 
     def _send_change_cipher_spec12(self) -> None:
         """TLS 1.2's real ChangeCipherSpec: protected too when renegotiating."""

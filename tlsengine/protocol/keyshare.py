@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, mlkem, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import HandshakeError
 
-__all__ = ["GROUPS", "GROUP_NAMES", "KeyShare"]
+__all__ = ["GROUPS", "GROUP_NAMES", "KeyShare", "SeededRandom", "seeded_bytes"]
 
 #: Group name -> IANA NamedGroup code point.
 GROUPS: dict[str, int] = {
@@ -35,6 +36,40 @@ _CURVES: dict[str, Callable[[], ec.EllipticCurve]] = {
 }
 _MLKEM_CT = 1088
 _X25519_LEN = 32
+# Group orders (SEC 2), to turn seeded bytes into a valid private scalar.
+_ORDERS = {
+    "secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "secp384r1": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+}
+
+
+def seeded_bytes(seed: bytes, label: str, length: int) -> bytes:
+    """``length`` bytes that depend only on (seed, label): SHAKE256 as a labelled XOF."""
+    digest = hashes.Hash(hashes.SHAKE256(length))
+    digest.update(b"tlsengine deterministic mode\x00" + label.encode() + b"\x00" + bytes(seed))
+    return digest.finalize()
+
+
+class SeededRandom:
+    """A ``random(n)`` for `ClientConfig` that replays: the i-th call depends on (seed, i).
+
+    For deterministic handshakes in test harnesses only: anyone who knows the seed knows
+    every value it gives, so a connection using it has no secrecy at all.
+    """
+
+    def __init__(self, seed: bytes) -> None:
+        self._seed = bytes(seed)
+        self._calls = 0
+
+    def __repr__(self) -> str:
+        return "SeededRandom(<seed hidden>)"
+
+    def __call__(self, length: int) -> bytes:
+        self._calls += 1
+        return seeded_bytes(self._seed, f"random/{self._calls}", length)
 
 
 def _bad_share(group: str, why: str) -> HandshakeError:
@@ -46,7 +81,7 @@ def _bad_share(group: str, why: str) -> HandshakeError:
 class KeyShare:
     """Our half of one group's key exchange: ``public`` goes on the wire, ``exchange`` finishes."""
 
-    def __init__(self, group: str) -> None:
+    def __init__(self, group: str, seed: bytes | None = None) -> None:
         if group not in GROUPS:
             raise HandshakeError(
                 f"unknown group {group!r}; supported: {', '.join(GROUPS)}", state="START"
@@ -56,7 +91,9 @@ class KeyShare:
         self._x25519: x25519.X25519PrivateKey | None = None
         self._ec: ec.EllipticCurvePrivateKey | None = None
         self._mlkem: mlkem.MLKEM768PrivateKey | None = None
-        if group == "x25519":
+        if seed is not None:
+            self._seeded(bytes(seed))
+        elif group == "x25519":
             self._x25519 = x25519.X25519PrivateKey.generate()
             self.public = self._x25519.public_key().public_bytes_raw()
         elif group in _CURVES:
@@ -71,6 +108,26 @@ class KeyShare:
                 self._mlkem.public_key().public_bytes_raw()
                 + self._x25519.public_key().public_bytes_raw()
             )
+
+    def _seeded(self, seed: bytes) -> None:
+        """Deterministic mode: the private keys come from the seed (see the module doc)."""
+        group = self.group
+        if group in _CURVES:
+            scalar = int.from_bytes(seeded_bytes(seed, f"keyshare/{group}", 64), "big")
+            self._ec = ec.derive_private_key(scalar % (_ORDERS[group] - 1) + 1, _CURVES[group]())
+            self.public = self._ec.public_key().public_bytes(
+                Encoding.X962, PublicFormat.UncompressedPoint
+            )
+            return
+        self._x25519 = x25519.X25519PrivateKey.from_private_bytes(
+            seeded_bytes(seed, f"keyshare/{group}/x25519", 32)
+        )
+        self.public = self._x25519.public_key().public_bytes_raw()
+        if group == "X25519MLKEM768":
+            self._mlkem = mlkem.MLKEM768PrivateKey.from_seed_bytes(
+                seeded_bytes(seed, f"keyshare/{group}/mlkem", 64)
+            )
+            self.public = self._mlkem.public_key().public_bytes_raw() + self.public
 
     def __repr__(self) -> str:
         return f"KeyShare(group={self.group!r})"

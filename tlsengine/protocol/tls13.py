@@ -440,7 +440,7 @@ class TLS13Handshake:
         if not self._shares:
             wanted = [g for g in cfg.key_share_groups if g in cfg.groups] or [cfg.groups[0]]
             for group in wanted:
-                share = KeyShare(group)
+                share = KeyShare(group, seed=cfg.seed)
                 self._shares[share.code] = share
         exts: list[tuple[int, bytes]] = []
         if self._sni is not None:
@@ -636,7 +636,7 @@ class TLS13Handshake:
         self._hrr_suite = suite.code
         self._cookie = bytes(cookie) if cookie is not None else None
         if group is not None:
-            share = KeyShare(GROUP_NAMES[group])
+            share = KeyShare(GROUP_NAMES[group], seed=self.config.seed)
             self._shares = {share.code: share}
         self._trace(
             "in",

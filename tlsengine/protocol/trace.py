@@ -4,15 +4,20 @@ A server may send post-handshake messages for as long as the connection lives (t
 sent 200,000 KeyUpdates; a trace grew 13 MB per 100,000 messages), so the trace is a ring
 buffer: the newest `MAX_TRACE_ENTRIES` entries stay, ``dropped`` counts the older ones.
 It reads like the list it replaced: ``len``, indexing, slicing, iteration, ``==`` a list.
+
+`json_lines` writes a trace as JSON lines, one object per entry with a ``seq`` number and
+sorted keys, so two runs of the same handshake diff line by line. Entries never hold key
+material, randoms or key shares, so a deterministic and a normal run trace alike.
 """
 
 from __future__ import annotations
 
+import json
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
-__all__ = ["MAX_TRACE_ENTRIES", "Trace"]
+__all__ = ["MAX_TRACE_ENTRIES", "Trace", "json_lines"]
 
 #: Entries kept per connection: a full handshake writes about 15, so this holds hundreds of
 #: handshakes' worth of post-handshake traffic, in a few MB at most.
@@ -72,3 +77,19 @@ class Trace(Sequence[Entry]):
     def __repr__(self) -> str:
         extra = f", dropped={self.dropped}" if self.dropped else ""
         return f"Trace({list(self._entries)!r}{extra})"
+
+
+def json_lines(entries: Iterable[Entry], *, first_seq: int | None = None) -> str:
+    """Trace entries as JSON lines (a final newline included; "" for no entries).
+
+    Stable field names: ``seq`` (counting entries a bounded `Trace` dropped), ``direction``
+    (``in``, ``out``, ``selection``, ``local``), ``type`` (the message name), then the
+    entry's own fields; keys sorted, no whitespace variation.
+    """
+    if first_seq is None:
+        first_seq = entries.dropped if isinstance(entries, Trace) else 0
+    lines = [
+        json.dumps({"seq": first_seq + i, **entry}, sort_keys=True, default=str)
+        for i, entry in enumerate(entries)
+    ]
+    return "".join(line + "\n" for line in lines)

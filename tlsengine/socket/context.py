@@ -76,6 +76,11 @@ class ClientContext:
     ``verify=False`` turns off chain *and* hostname checks. ``verify_profile`` is
     ``"webpki"`` (strict, default) or ``"relaxed"`` for private PKIs; see
     `tlsengine.verify.chain` for exactly what relaxed permits.
+
+    ``hooks`` (research; None by default): a `tlsengine.protocol.config.Hooks` handed to
+    every connection: observe each handshake message, replace selection outright
+    (``hooks.select``), or rewrite outgoing messages (``unsafe_mutate_outgoing``, which
+    breaks the connection on purpose).
     """
 
     def __init__(
@@ -100,6 +105,7 @@ class ClientContext:
         send_client_root: bool = False,
         verify_cache: bool | VerificationCache = True,
         resumption: bool = True,
+        hooks: Any = None,
     ) -> None:
         for name, value in (
             ("minimum_version", minimum_version),
@@ -148,6 +154,7 @@ class ClientContext:
             else None
         )
         self.resumption = bool(resumption)
+        self.hooks = _check_hooks(hooks)
         self.sessions = SessionCache()
         # Caller-given roots load now, so a bad cafile fails here (as ssl does); the system
         # bundle loads at the first verified handshake and is cached process-wide.
@@ -305,7 +312,10 @@ class ClientContext:
             server_name=server_hostname,
             alpn_protocols=self.alpn_protocols,
             identities=identities,
-            select=self._selector(identities, store, server_hostname),
+            select=self.hooks.select
+            if self.hooks is not None and self.hooks.select is not None
+            else self._selector(identities, store, server_hostname),
+            hooks=self.hooks,
             verify_chain=verifier.bind(server_hostname) if verifier is not None else None,
             max_version=self.maximum_version,
             min_version=self.minimum_version,
@@ -426,6 +436,17 @@ def _check_identities(identities: Any) -> Any:
     if bad:
         raise TLSError(f"{hint}; got an item of type {bad[0]}")
     return items
+
+
+def _check_hooks(hooks: Any) -> Any:
+    """None or a `Hooks`; anything else is refused now, not at the first message."""
+    from ..protocol.config import Hooks
+
+    if hooks is None or isinstance(hooks, Hooks):
+        return hooks
+    raise TLSError(
+        f"hooks must be a tlsengine.protocol.config.Hooks or None, not {type(hooks).__name__}"
+    )
 
 
 def _check_names(

@@ -1,4 +1,5 @@
-"""Tools for users' own harnesses: a throwaway PKI and a programmable TLS test server.
+"""Tools for users' own harnesses: a throwaway PKI, a programmable TLS test server, and
+record / mutate / replay of server flights judged by an independent oracle (`replay`).
 
 Nothing in the library imports this package; it is the last row of the layer table.
 """
@@ -6,12 +7,37 @@ Nothing in the library imports this package; it is the last row of the layer tab
 from __future__ import annotations
 
 from ..cli.pki import CA, KEY_SPECS, cert_pem, generate_key, key_pem
-from .server import ClientRecord, TestServer, ThreadedServer, enable_mlkem
+from .replay import (
+    Corrupt,
+    Drop,
+    Duplicate,
+    Edit,
+    EditRequest,
+    Insert,
+    Outcome,
+    Recording,
+    Swap,
+    record,
+    replay,
+)
+from .server import ClientRecord, ResigningServer, TestServer, ThreadedServer, enable_mlkem
 
 __all__ = [
     "CA",
     "KEY_SPECS",
     "ClientRecord",
+    "Corrupt",
+    "Drop",
+    "Duplicate",
+    "Edit",
+    "EditRequest",
+    "Insert",
+    "Outcome",
+    "Recording",
+    "ResigningServer",
+    "Swap",
+    "record",
+    "replay",
     "TestServer",
     "ThreadedServer",
     "cert_pem",

@@ -36,7 +36,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Literal, Self
@@ -68,7 +68,14 @@ from tlslite.utils.codec import Writer
 
 from ..identity.model import PrivateKey
 
-__all__ = ["ClientRecord", "TestServer", "ThreadedServer", "enable_mlkem", "scheme_name"]
+__all__ = [
+    "ClientRecord",
+    "ResigningServer",
+    "TestServer",
+    "ThreadedServer",
+    "enable_mlkem",
+    "scheme_name",
+]
 
 _VERSIONS = {"TLSv1.2": (3, 3), "TLSv1.3": (3, 4)}
 _VERSION_NAMES = {v: k for k, v in _VERSIONS.items()}
@@ -248,6 +255,12 @@ class _Connection(TLSConnection):
         self._record = record
 
     def _shape(self, msg: Any) -> None:
+        self._shape_fields(msg)
+        mutate = getattr(self._srv, "mutate", None)
+        if mutate is not None:  # ResigningServer: after our shaping, before the hash
+            mutate(msg)
+
+    def _shape_fields(self, msg: Any) -> None:
         if isinstance(msg, CertificateRequest):
             self._srv._shape_request(msg)
             self._record.offered_schemes = [
@@ -695,3 +708,25 @@ def _tlslite_key(key: PrivateKey) -> Any:
         serialization.NoEncryption(),
     )
     return parsePEMKey(pem.decode("ascii"), private=True)
+
+
+class ResigningServer(TestServer):
+    """A `TestServer` that hands every outgoing handshake message (a tlslite-ng object)
+    to ``mutate(msg)`` to edit in place, *before* it is hashed: tlslite-ng then signs its
+    CertificateVerify and MACs its Finished over the edited messages, so a hostile
+    CertificateRequest is authentic and reaches the client's selection live.
+
+    ``mutate`` sees ServerHello, EncryptedExtensions, CertificateRequest, Certificate, ...
+    in order; it should leave alone what it does not mean to change.
+    """
+
+    def __init__(
+        self,
+        cert_chain: Sequence[x509.Certificate],
+        key: PrivateKey,
+        *,
+        mutate: Callable[[Any], None],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(cert_chain, key, **kwargs)
+        self.mutate = mutate

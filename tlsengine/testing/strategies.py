@@ -15,6 +15,9 @@ once and memoises each certificate, so examples stay fast::
         selection = tlsengine.select_identity(info, identities)
         ...
 
+``flight_mutations()``, ``request_edits()`` and ``framings()`` draw mutations of a recorded
+server flight for `tlsengine.testing.replay.replay` (message-level, inside the encryption).
+
 Requires the ``hypothesis`` package (the project's ``test`` extra).
 """
 
@@ -33,6 +36,7 @@ from ..cli.pki import CA, SigningHash, generate_key, key_usage_with
 from ..identity.model import Identity, PrivateKey
 from ..protocol.config import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
+from .replay import Corrupt, Drop, Duplicate, EditRequest, Insert, Mutation, Swap
 
 #: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).
 KEY_SPECS = ("p256", "p384", "p521", "ed25519", "ed448", "rsa2048", "rsa1024")
@@ -239,9 +243,86 @@ def certificate_request_infos(
     )
 
 
+# ---------------------------------------------------------------------------- flights
+
+#: Targets of message-level mutations: a name (first occurrence) or a position.
+FLIGHT_TARGETS = (
+    "EncryptedExtensions",
+    "CertificateRequest",
+    "Certificate",
+    "CertificateVerify",
+    "Finished",
+)
+#: Code points drawn into mutated requests: known schemes, legacy, unknown, GREASE.
+SCHEME_CODE_POINTS = (
+    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0807, 0x0808, 0x0401, 0x0501,
+    0x0601, 0x0201, 0x0203, 0x0809, 0x0904, 0x0A0A, 0xFE00, 0x0000, 0xFFFF,
+)  # fmt: skip
+
+
+def _targets() -> st.SearchStrategy[str | int]:
+    return st.sampled_from(FLIGHT_TARGETS) | st.integers(0, 6)
+
+
+def _handshake_messages() -> st.SearchStrategy[bytes]:
+    """Whole handshake messages of any type, mostly well framed, sometimes not."""
+    framed = st.builds(
+        lambda t, body: bytes((t,)) + len(body).to_bytes(3, "big") + body,
+        st.sampled_from((4, 8, 11, 13, 15, 20, 24, 99)),
+        st.binary(max_size=64),
+    )
+    return framed | st.binary(min_size=1, max_size=16)
+
+
+def request_edits(pool: StrategyPool | None = None) -> st.SearchStrategy[EditRequest]:
+    """Edits of a CertificateRequest: schemes (unknown and empty lists included), CA
+    names (the pool's, strangers', garbage, none), context, extra extensions."""
+    pool = pool or default_pool()
+    names = [n.public_bytes() for n in (*pool.ca_names, _stranger_name())]
+    return st.builds(
+        EditRequest,
+        signature_algorithms=st.none()
+        | st.lists(st.sampled_from(SCHEME_CODE_POINTS), max_size=8).map(tuple),
+        certificate_authorities=st.none()
+        | st.lists(st.sampled_from(names) | st.binary(max_size=12), max_size=3).map(tuple),
+        context=st.none() | st.binary(max_size=4),
+        extra_extensions=st.lists(
+            st.tuples(st.sampled_from((0, 16, 43, 47, 50, 51, 0x1234)), st.binary(max_size=8)),
+            max_size=2,
+        ).map(tuple),
+    )
+
+
+def message_mutations() -> st.SearchStrategy[Mutation]:
+    """One message-level mutation made inside the encryption."""
+    return st.one_of(
+        st.builds(Drop, _targets()),
+        st.builds(Duplicate, _targets()),
+        st.builds(Swap, _targets(), _targets()),
+        st.builds(Insert, st.integers(0, 6), _handshake_messages()),
+        st.builds(Corrupt, _targets(), st.integers(0, 4096), st.integers(1, 255)),
+        request_edits(),
+    )
+
+
+def flight_mutations(max_size: int = 3) -> st.SearchStrategy[list[Mutation]]:
+    """Lists of message-level mutations, applied in order (use with `replay`)."""
+    return st.lists(message_mutations(), min_size=1, max_size=max_size)
+
+
+def framings() -> st.SearchStrategy[str | int]:
+    """Legal record framings: one record per message, coalesced, or n-byte records."""
+    return st.sampled_from(("message", "coalesced")) | st.integers(1, 2**14)
+
+
 __all__ = [
+    "FLIGHT_TARGETS",
     "StrategyPool",
     "certificate_request_infos",
+    "flight_mutations",
+    "framings",
+    "message_mutations",
+    "request_edits",
     "default_pool",
     "identities",
     "identity_sets",

@@ -1,0 +1,31 @@
+"""A recorded flight from a live tlslite-ng server asking for a certificate by CA name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tlsengine.identity.model import Identity
+from tlsengine.protocol import ClientConfig
+from tlsengine.testing import CA, TestServer
+from tlsengine.testing.replay import Recording, record
+
+
+@pytest.fixture(scope="session")
+def server_key_and_cert(root_ca: CA) -> tuple[Any, Any]:
+    cert, key = root_ca.issue("localhost", "p256", client=False, server=True, dns=["localhost"])
+    return cert, key
+
+
+@pytest.fixture(scope="session")
+def recording(
+    server_key_and_cert: tuple[Any, Any], root_ca: CA, client_identity: Identity
+) -> Iterator[Recording]:
+    cert, key = server_key_and_cert
+    with TestServer(
+        [cert], key, request_client_cert=True, ca_names=[root_ca.certificate], app="echo"
+    ) as srv:
+        config = ClientConfig(server_name="localhost", identities=[client_identity], trace=True)
+        yield record(srv.address, config, seed=b"replay tests")
