@@ -1,4 +1,4 @@
-"""DESIGN.md's layer table, enforced: a module imports only its own row and earlier rows."""
+"""docs/architecture.md's layer table, enforced: a module imports only its own and earlier rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import tlsengine
 
 PACKAGE = pathlib.Path(tlsengine.__file__).parent
-# DESIGN.md's rows, foundation first; errors.py is shared by all of them.
+# docs/architecture.md's rows, foundation first; errors.py is shared by all of them.
 LAYERS = [
     "identity",
     "selection",
@@ -66,7 +66,7 @@ def test_module_imports_only_its_own_and_earlier_layers(path: pathlib.Path) -> N
         row = layer_of(module)
         assert row is None or row <= own, (
             f"{path.relative_to(PACKAGE)} (layer {LAYERS[own]}) imports {module} "
-            f"(layer {LAYERS[row]}), a later row of DESIGN.md's table"
+            f"(layer {LAYERS[row]}), a later row of docs/architecture.md's table"
         )
 
 

@@ -1,4 +1,4 @@
-"""The public names of DESIGN.md that this version ships resolve."""
+"""The public names of docs/api.md that this version ships resolve."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Audit of the selection layer's public entry points: CertificateRequestInfo's keyword
-constructor and select_identity, with bad input and against the DESIGN ranking."""
+constructor and select_identity, with bad input and against the ranking of docs/selection.md."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def test_select_identity_bad_arguments_are_documented_errors(root_ca, kwargs):
 
 
 def test_design_ranking_order(root_ca, other_root_ca):
-    """DESIGN: pinned, valid+EKU+KU, valid, expired, EKU mismatch; coverage demotes only."""
+    """docs/selection.md: pinned, valid+EKU+KU, valid, expired, EKU mismatch; coverage demotes."""
     day = datetime.timedelta(days=1)
     expired = root_ca.identity("expired", "p256", not_before=NOW - 30 * day, not_after=NOW - day)
     wrong_eku = root_ca.identity("server-eku", "p256", eku=[ExtendedKeyUsageOID.SERVER_AUTH])

@@ -10,9 +10,12 @@ import socket
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tlsengine
 from tlsengine.errors import PKCS12FormatError
+from tlsengine.identity import build_pkcs12
 from tlsengine.identity.sources import MAX_SIZE, decode_base64, read_source
 
 
@@ -118,7 +121,78 @@ def test_a_pasted_key_is_not_echoed(pki) -> None:
 
 
 def test_base64_still_decodes() -> None:
-    raw = bytes(range(256))
+    raw = b"\x30" + bytes(range(256))  # a PKCS#12 (DER SEQUENCE) starts with 0x30
     text = base64.b64encode(raw).decode()
     assert read_source(text) == raw
     assert decode_base64(base64.urlsafe_b64encode(raw).decode().rstrip("=")) == raw
+
+
+# Issue 7, item 6: a mistyped path and base64 handed over as bytes.
+
+
+def test_mistyped_path_says_no_such_file_and_not_base64(tmp_path, monkeypatch) -> None:
+    """``certs/client`` (no extension) is valid base64: it used to reach the DER parser."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "certs").mkdir()
+    with pytest.raises(PKCS12FormatError) as caught:
+        tlsengine.load_pkcs12("certs/client")
+    message = str(caught.value)
+    assert "no file by that name exists" in message
+    assert f"relative paths start at {tmp_path}" in message
+    assert "9 bytes that do not start a DER SEQUENCE" in message
+    assert "bad length field" not in message
+    assert "certs/client" not in message  # a path may be a password in the wrong argument
+
+
+def test_missing_path_that_is_not_base64_says_both() -> None:
+    with pytest.raises(PKCS12FormatError) as caught:
+        tlsengine.load_pkcs12("/no/such/dir/client.p12")
+    message = str(caught.value)
+    assert "no file by that name exists, and character 20 is a punctuation" in message
+
+
+def test_real_pkcs12_as_base64_bytes_is_recognised(pki) -> None:
+    """Base64 text read in binary mode (a file, an HTTP body) loads like the str would."""
+    identity = pki.root.identity("base64 bytes client", "p256", alias="b64")
+    der = build_pkcs12([identity], "pw")
+    assert [i.fingerprint for i in tlsengine.load_pkcs12(base64.b64encode(der), "pw")] == [
+        identity.fingerprint
+    ]
+    text = base64.encodebytes(der)  # line breaks every 76 characters
+    armoured = b"-----BEGIN PKCS12-----\n" + text + b"-----END PKCS12-----\n"
+    for data in (base64.b64encode(der), text, armoured, b"\xef\xbb\xbf" + text):
+        assert read_source(data) == der
+        assert read_source(bytearray(data)) == der
+    assert read_source(der) == der
+
+
+def test_text_bytes_that_are_not_base64_are_named_as_text() -> None:
+    with pytest.raises(PKCS12FormatError, match=r"16 bytes given are text.*pass its path as a str"):
+        read_source(b"certs/client.p12")
+
+
+def test_base64_bytes_of_something_else_say_so() -> None:
+    with pytest.raises(PKCS12FormatError) as caught:
+        read_source(base64.b64encode(b"hello world, not DER"))
+    assert "are base64 text, not DER, and not a base64 PKCS#12 either" in str(caught.value)
+    assert "do not start a DER SEQUENCE" in str(caught.value)
+    with pytest.raises(PKCS12FormatError, match="padding '=' appears before the end"):
+        read_source(b"MIIBxx==x")
+
+
+def test_binary_garbage_still_reaches_the_der_parser() -> None:
+    with pytest.raises(PKCS12FormatError, match="not a PKCS#12 file"):
+        tlsengine.load_pkcs12(b"\x04\x01\xff\x00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=64), st.text(max_size=64)))
+def test_any_input_is_bytes_or_a_format_error(data) -> None:
+    try:
+        out = read_source(data)
+    except PKCS12FormatError as exc:
+        assert str(exc)
+    else:
+        assert isinstance(out, bytes)
+        if isinstance(data, str) or out != data:  # decoded: only a DER SEQUENCE gets through
+            assert out[:1] == b"\x30"

@@ -226,3 +226,16 @@ def test_store_refuses_pickle_and_copy_with_a_clear_message() -> None:
     for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
         with pytest.raises(TypeError, match="holds private keys"):
             attempt(store)
+
+
+def test_default_store_second_load_replaces_unless_replace_false(files) -> None:
+    """Issue 7: a second load_client_certificate() replaces the first (the contract);
+    replace=False adds beside it, as the README shows."""
+    try:
+        tlsengine.load_client_certificate(files["two"], "pw")
+        tlsengine.load_client_certificate(files["one"], "pw")
+        assert [i.alias for i in tlsengine.default_store()] == ["p384"]
+        tlsengine.load_client_certificate(files["two"], "pw", replace=False)
+        assert [i.alias for i in tlsengine.default_store()] == ["p384", "ec", "ed25519"]
+    finally:
+        tlsengine.clear_client_certificates()

@@ -1,6 +1,6 @@
 """Our client's side of the interop suite: connect, fetch, and read what the client did.
 
-Everything goes through the public contract of DESIGN.md (``tlsengine.ClientContext``,
+Everything goes through the public contract of docs/api.md (``tlsengine.ClientContext``,
 ``TLSSocket.client_identity`` / ``.certificate_request`` / ``.selection`` /
 ``.transcript``), so these tests hold whatever the layers below do internally.
 """

@@ -122,13 +122,12 @@ def test_3_5_server_hello_renegotiation_info_is_checked_half_by_half(server_mate
     value, and the second half is equal to the saved server_verify_data value. If they are
     not, the client MUST abort the handshake" (abort = fatal handshake_failure, section 3)."""
     conn, srv, _ = _connected(server_material)
-    flip = bytes((srv.client_verify[0] ^ 1,))
     if broken == "missing":
         srv.renegotiation_info = False
     elif broken == "client-half":
-        srv.client_verify = flip + srv.client_verify[1:]
-    elif broken == "server-half":
-        srv.server_verify = srv.server_verify[:-1] + flip
+        srv.client_verify = bytes((srv.client_verify[0] ^ 1,)) + srv.client_verify[1:]
+    elif broken == "server-half":  # flip the byte replaced, so it always differs
+        srv.server_verify = srv.server_verify[:-1] + bytes((srv.server_verify[-1] ^ 1,))
     else:
         srv.client_verify, srv.server_verify = b"", b""
     hello = _renegotiation_hello(conn, srv)

@@ -301,10 +301,14 @@ def test_readme_resumption_block_runs(server, alice, bob, tmp_path, monkeypatch,
     section = readme.split("### Session resumption", 1)[1]
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     (tmp_path / "client.p12").write_bytes(build_pkcs12([alice], "secret"))
-    (tmp_path / "other.p12").write_bytes(build_pkcs12([bob], "secret"))
+    (tmp_path / "partner.p12").write_bytes(build_pkcs12([bob], "secret"))
     (tmp_path / "server-ca.pem").write_bytes(server.ca.read_bytes())
     monkeypatch.chdir(tmp_path)
-    code = block.replace('("localhost", 8443)', f'("127.0.0.1", {server.address[1]}), "localhost"')
+    # The block follows docs/CONTRIBUTING.md's convention (tests/test_readme.py runs it too);
+    # here it is pointed at the echo server, which shows the resumption from its side.
+    code = block.replace(
+        '("api.example.com", 443)', f'("127.0.0.1", {server.address[1]}), "localhost"'
+    )
     assert code != block
     try:
         exec(compile(code, "README.md", "exec"), {})

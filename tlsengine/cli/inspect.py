@@ -33,7 +33,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def identity_json(identity: Identity) -> dict[str, Any]:
-    """The DESIGN.md JSON shape of one identity."""
+    """The JSON shape of one identity (docs/api.md, `inspect --json`)."""
     return {
         "alias": identity.alias,
         "subject": identity.subject,

@@ -37,7 +37,7 @@ _WHITESPACE = re.compile(r"\s+")
 def read_source(data: Source) -> bytes:
     """The raw PKCS#12 bytes behind ``data`` (bytes, base64 text, or a file path)."""
     if isinstance(data, bytes | bytearray | memoryview):
-        return bytes(data)
+        return _from_bytes(bytes(data))
     if isinstance(data, os.PathLike):
         return _read_file(os.fspath(data))
     if isinstance(data, str):
@@ -45,13 +45,102 @@ def read_source(data: Source) -> bytes:
         # as bad base64
         if _looks_like_path(data) and os.path.exists(data):
             return _read_file(data)
-        return decode_base64(data)
+        return _from_text(data)
     if isinstance(data, importlib.resources.abc.Traversable):
         return _read_resource(data)
     raise PKCS12FormatError(
         f"cannot load a PKCS#12 from {type(data).__name__}; pass bytes, a base64 string, "
         "a file path or a package resource"
     )
+
+
+#: Every PKCS#12 is a DER SEQUENCE, so its first byte is this; base64 text never starts so.
+_SEQUENCE = 0x30
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _from_text(text: str) -> bytes:
+    """A string that names no file: base64 PKCS#12, or an error that says it is neither.
+
+    A mistyped path such as ``certs/client`` is valid base64 (it decodes to 9 bytes), so
+    decoding alone would blame the PKCS#12 parser; the first byte tells the two apart.
+    Never quote the text: it may be a password or a key pasted into the wrong argument.
+    """
+    body = _WHITESPACE.sub("", _ARMOUR.sub("", text))
+    if not body:
+        raise PKCS12FormatError("empty string: expected base64 PKCS#12 data or a file path")
+    raw = _b64decode(body)
+    if raw is not None and raw[:1] == bytes((_SEQUENCE,)):
+        return raw
+    problem = _not_pkcs12(text, body, raw)
+    if _looks_like_path(text):
+        problem = f"no file by that name exists{_relative_to(text)}, and {problem}"
+    raise PKCS12FormatError(
+        f"the {len(text)}-character string is neither an existing file nor valid base64 "
+        f"PKCS#12 data: {problem}"
+    )
+
+
+def _not_pkcs12(text: str, body: str, raw: bytes | None) -> str:
+    """Why base64 ``text`` (``raw`` once decoded, None if it does not decode) is no PKCS#12."""
+    if raw is None:
+        return _base64_problem(text, body)
+    if not raw:
+        return "it decodes to nothing"
+    return (
+        f"as base64 it decodes to {len(raw)} bytes that do not start a DER SEQUENCE "
+        "(byte 0x30), as every PKCS#12 does"
+    )
+
+
+def _relative_to(text: str) -> str:
+    if os.path.isabs(text):
+        return ""
+    try:
+        return f" (relative paths start at {os.getcwd()})"
+    except OSError:  # the working directory was removed
+        return ""
+
+
+def _from_bytes(raw: bytes) -> bytes:
+    """DER as given; base64 *text* handed over as bytes (a file read in binary mode, an
+    HTTP body) is decoded, and other text gets a message instead of a DER parse error.
+
+    Files are returned as read, not through here: `identity.files` reads PEM files with
+    `read_source` too, and a one-certificate PEM would decode to that certificate's DER.
+    """
+    if not raw or raw[0] == _SEQUENCE:
+        return raw  # DER, the common case: one byte compared
+    try:
+        text = raw.removeprefix(_UTF8_BOM).decode("ascii")
+    except UnicodeDecodeError:
+        return raw  # binary: the PKCS#12 parser names what is wrong with it
+    body = _WHITESPACE.sub("", _ARMOUR.sub("", text))
+    if body and set(body) <= _BASE64_CHARS:
+        decoded = _b64decode(body)
+        if decoded is not None and decoded[:1] == bytes((_SEQUENCE,)):
+            return decoded
+        raise PKCS12FormatError(
+            f"the {len(raw)} bytes given are base64 text, not DER, and not a base64 "
+            f"PKCS#12 either: {_not_pkcs12(text, body, decoded)}"
+        )
+    if _WHITESPACE.sub("", text).isprintable():
+        raise PKCS12FormatError(
+            f"the {len(raw)} bytes given are text, not a PKCS#12 (DER, which starts with "
+            "byte 0x30) nor base64; to load a file, pass its path as a str or pathlib.Path, "
+            "not as bytes"
+        )
+    return raw
+
+
+def _b64decode(body: str) -> bytes | None:
+    """Base64 (standard or URL-safe, padding optional) of armour-free text, or None."""
+    padded = body + "=" * (-len(body) % 4)
+    altchars = b"-_" if ("-" in padded or "_" in padded) else None
+    try:
+        return base64.b64decode(padded, altchars=altchars, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _looks_like_path(text: str) -> bool:
@@ -125,15 +214,12 @@ def decode_base64(text: str) -> bytes:
     body = _WHITESPACE.sub("", _ARMOUR.sub("", text))
     if not body:
         raise PKCS12FormatError("empty string: expected base64 PKCS#12 data or a file path")
-    padded = body + "=" * (-len(body) % 4)
-    altchars = b"-_" if ("-" in padded or "_" in padded) else None
-    try:
-        raw = base64.b64decode(padded, altchars=altchars, validate=True)
-    except (binascii.Error, ValueError) as exc:
+    raw = _b64decode(body)
+    if raw is None:
         raise PKCS12FormatError(
             f"the {len(text)}-character string is neither an existing file nor valid base64 "
             f"PKCS#12 data: {_base64_problem(text, body)}"
-        ) from exc
+        )
     if not raw:
         raise PKCS12FormatError("base64 string decodes to nothing")
     return raw

@@ -208,10 +208,15 @@ def default_store() -> IdentityStore:
 
 
 def load_client_certificate(
-    data: Source, password: str | bytes | None = None, *, budget: PKCS12Budget | None = None
+    data: Source,
+    password: str | bytes | None = None,
+    *,
+    replace: bool = True,
+    budget: PKCS12Budget | None = None,
 ) -> list[Identity]:
-    """Load a PKCS#12 into the default store, replacing what was there; on failure keep it."""
-    return _DEFAULT.load(data, password, replace=True, budget=budget)
+    """Load a PKCS#12 into the default store, replacing what was there (``replace=False``
+    adds beside it instead); on failure the store keeps what it had."""
+    return _DEFAULT.load(data, password, replace=replace, budget=budget)
 
 
 def clear_client_certificates() -> None:

@@ -27,7 +27,7 @@ The class is a mixin beside `TLS13Handshake`; ClientConnection supplies the reco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -58,7 +58,7 @@ from .prf import (
     key_block,
 )
 from .record import RecordProtection12, fatal
-from .tls13 import State
+from .tls13 import HeldSession, State
 from .wire import SCHEME_CODES, chain_der, decode, encode_handshake, extensions_by_type
 from .wire12 import (
     decode_certificate12,
@@ -119,7 +119,7 @@ MAX_TICKET_LIFETIME = 7 * 24 * 3600
 
 
 @dataclass
-class Session12:
+class Session12(HeldSession):
     """A TLS 1.2 session a server sealed into a ticket (RFC 5077), kept in memory only.
 
     It holds the master secret and what a resumed connection inherits (the server chain
@@ -137,13 +137,6 @@ class Session12:
     alpn_protocol: str | None = None
     peer_certificates: tuple[bytes, ...] = field(default=(), repr=False)
     client_identity: Identity | None = field(default=None, repr=False)
-
-    @property
-    def expires_at(self) -> float | None:
-        return None if self.received_at is None else self.received_at + self.lifetime
-
-    def __reduce__(self) -> NoReturn:  # never let pickle carry the master secret anywhere
-        raise TypeError("Session12 objects hold a master secret and cannot be pickled")
 
 
 class TLS12Handshake:

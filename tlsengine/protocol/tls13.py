@@ -188,8 +188,26 @@ CV_SCHEMES = frozenset(
 # --------------------------------------------------------------------------- helpers
 
 
+class HeldSession:
+    """What every resumable session shares, whatever its version: an expiry on the caller's
+    clock, and a refusal to be pickled (it holds a secret that must never leave memory)."""
+
+    received_at: float | None
+    lifetime: int
+
+    @property
+    def expires_at(self) -> float | None:
+        """When the server stops honouring it, on the clock of ``received_at``."""
+        return None if self.received_at is None else self.received_at + self.lifetime
+
+    def __reduce__(self) -> NoReturn:  # never let pickle carry the secret to disk or a queue
+        raise TypeError(
+            f"{type(self).__name__} objects hold a resumption secret and cannot be pickled"
+        )
+
+
 @dataclass
-class SessionTicket:
+class SessionTicket(HeldSession):
     """A NewSessionTicket with the PSK it stands for (kept in memory for resumption).
 
     It also carries what a resumed connection inherits from the one that made it, since a
@@ -214,17 +232,9 @@ class SessionTicket:
     client_identity: Identity | None = field(default=None, repr=False)
 
     @property
-    def expires_at(self) -> float | None:
-        """When the server stops honouring it, on the clock of ``received_at``."""
-        return None if self.received_at is None else self.received_at + self.lifetime
-
-    @property
     def hash_name(self) -> str:
         """The suite hash it was made under; only a suite with this hash may resume it."""
         return CIPHER_SUITES[self.cipher].hash_name
-
-    def __reduce__(self) -> NoReturn:  # never let pickle carry the PSK to disk or a queue
-        raise TypeError("SessionTicket objects hold a resumption secret and cannot be pickled")
 
 
 def _host_key(host: str | None) -> str | None:

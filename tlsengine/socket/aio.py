@@ -16,6 +16,8 @@ from .context import ClientContext, normalize_hostname, set_nodelay
 
 #: StreamReader buffer limit, as asyncio's default.
 LIMIT = 2**16
+#: Bytes read per call when draining what a dead transport left unread.
+RECV_SIZE = 256 * 1024
 
 
 class _TLSProtocol(asyncio.Protocol):
@@ -79,13 +81,38 @@ class _TLSProtocol(asyncio.Protocol):
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self.handshake.done():
+        if exc is not None and self.failure is None:
+            self._read_unread_alert()
+        if self.failure is not None:
+            pass  # already reported: a reset that follows the alert must not replace it
+        elif not self.handshake.done():
             self._fail(HandshakeError(f"connection lost during the handshake: {exc}"))
         elif exc is not None:
             self.reader.set_exception(exc)
         else:
             self.reader.feed_eof()
         self._can_write.set()
+
+    def _read_unread_alert(self) -> None:
+        """The transport died on an error (often our write meeting the server's reset):
+        feed the core what is still unread in the kernel, since an alert the server sent
+        before closing says why. TLSSocket does the same when a write is refused.
+
+        asyncio stops reading on a write error, so without this a rejection would show as
+        a bare ``BrokenPipeError`` when the write path noticed the close first.
+        """
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None or not hasattr(sock, "dup"):
+            return  # a transport without a socket (uvloop, proactor): nothing to drain
+        try:
+            with sock.dup() as raw:  # the transport's socket is still open until we return
+                raw.setblocking(False)
+                while data := raw.recv(RECV_SIZE):
+                    self.data_received(data)
+                    if self.failure is not None:
+                        return
+        except OSError:
+            pass  # nothing (more) to read: the original error stands
 
     def pause_writing(self) -> None:
         self._can_write.clear()
@@ -127,8 +154,10 @@ class TLSStreamWriter:
         return self._protocol.conn
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        # The failure itself, not a wrapper: whether the server's alert was read before or
+        # after this write is a race, and the caller must see the same error either way.
         if self._protocol.failure is not None:
-            raise TLSError(f"connection failed: {self._protocol.failure}")
+            raise self._protocol.failure
         self._protocol.conn.send_data(data)
         self._protocol._flush()
 

@@ -379,13 +379,22 @@ class TLSSocket(PeerFacts, PlaintextBuffer):
             raise TLSError("the TLS socket is closed")
 
     def _check_usable(self) -> None:
-        if self._failure is not None:
-            raise TLSError(f"the handshake already failed: {self._failure}")
+        """Raise the connection's fatal error again, the same object, as asyncio's streams
+        do: a rejection must read as `ClientCertificateRejected` on every later call, not
+        only on the one that happened to meet the server's alert."""
+        failure = self._failure
+        if failure is None:
+            return
+        if isinstance(failure, TLSEngineError) and not isinstance(failure, TLSTimeout):
+            raise failure
+        raise TLSError(f"the handshake already failed: {failure}")
 
     def _ensure_handshake(self) -> None:
         self._check_open()
         if self._conn is None or not self._conn.handshake_complete:
             self.do_handshake()
+        elif self._failure is not None:
+            self._check_usable()
 
     @staticmethod
     def _no_flags(flags: int) -> None:
@@ -430,8 +439,9 @@ class TLSSocket(PeerFacts, PlaintextBuffer):
         conn = self._conn
         try:
             events: list[Event] = conn.receive_data(data)
-        except TLSEngineError:
+        except TLSEngineError as exc:
             self._flush_quietly()  # the core may have queued an alert for the peer
+            self._failure = exc  # fatal: the core refuses any further input
             raise
         except Exception as exc:  # a core bug must still surface as a documented error
             self._flush_quietly()
@@ -478,6 +488,7 @@ class TLSSocket(PeerFacts, PlaintextBuffer):
             if data:
                 self._conn.receive_data(data)
         except TLSEngineError as exc:
+            self._failure = exc
             raise exc from cause
         except OSError:
             pass

@@ -25,6 +25,9 @@ exception outside tlsengine's error tree (an *escape*).
 A recording holds the connection's secrets (the shared secret decrypts the whole
 handshake): keep it in memory, or `Recording.save` it to a file you name (mode 0600).
 It never holds a private key: re-signing takes the server key as an argument.
+
+TLS 1.2 (`record12`, `Recording12`, `Oracle12`, at the end of this module) works the same
+way on a plaintext first flight; its oracle also plays the server's last flight.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -47,6 +50,8 @@ from tlslite.messages import (
     EncryptedExtensions,
     Finished,
     ServerHello,
+    ServerHelloDone,
+    ServerKeyExchange,
 )
 from tlslite.utils.codec import Parser
 
@@ -64,8 +69,19 @@ from ..protocol.keyschedule import (
     next_traffic_secret,
 )
 from ..protocol.keyshare import GROUP_NAMES, KeyShare
-from ..protocol.record import RecordProtection
+from ..protocol.prf import (
+    CIPHER_SUITES_12,
+    CipherSuite12,
+)
+from ..protocol.record import RecordProtection, RecordProtection12
 from ..protocol.wire import SCHEME_CODES, encode_handshake
+from ..protocol.wire12 import (
+    CertificateRequest12,
+    decode_certificate12,
+    decode_certificate_request12,
+    decode_server_key_exchange,
+    encode_certificate_verify12,
+)
 from ..selection.schemes import scheme_name, sign, verify
 
 __all__ = [
@@ -75,25 +91,34 @@ __all__ = [
     "Edit",
     "EditRequest",
     "Insert",
+    "EditRequest12",
     "Mutation",
+    "Oracle12",
     "Outcome",
     "Recording",
+    "Recording12",
     "Swap",
     "record",
+    "record12",
     "replay",
 ]
 
 HANDSHAKE, CCS, ALERT, PROTECTED = 22, 20, 21, 23
 ENCRYPTED_EXTENSIONS, CERTIFICATE, CERTIFICATE_REQUEST = 8, 11, 13
 CERTIFICATE_VERIFY, FINISHED, KEY_UPDATE = 15, 20, 24
+SERVER_KEY_EXCHANGE, SERVER_HELLO_DONE, CLIENT_KEY_EXCHANGE = 12, 14, 16  # TLS 1.2 only
+_ECDHE_ECDSA_SUITE = 0xC02B  # tlslite-ng decodes both ECDHE suites' key exchange alike
 NAMES = {
     1: "ClientHello",
     2: "ServerHello",
     4: "NewSessionTicket",
     8: "EncryptedExtensions",
     11: "Certificate",
+    12: "ServerKeyExchange",
     13: "CertificateRequest",
+    14: "ServerHelloDone",
     15: "CertificateVerify",
+    16: "ClientKeyExchange",
     20: "Finished",
     24: "KeyUpdate",
 }
@@ -104,6 +129,7 @@ _FORMAT = "tlsengine-recording/1"
 #: A replay that takes more CPU time than this is reported as a hang (CPU, not wall-clock
 #: time, so a loaded machine does not make false hangs; the sans-IO client never waits).
 HANG_SECONDS = 2.0
+_R = TypeVar("_R")
 
 
 def name_of(message: bytes) -> str:
@@ -140,8 +166,24 @@ def split_messages(data: bytes) -> tuple[list[bytes], bytes]:
 # ---------------------------------------------------------------------------- recording
 
 
+class _Flight:
+    """What both recordings show: the suite and the flight's message names, no secret."""
+
+    suite: CipherSuite | CipherSuite12
+    messages: list[bytes]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(suite={self.suite.name}, messages={self.names()})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis, IPython
+        printer.text(repr(self))
+
+    def names(self) -> list[str]:
+        return [name_of(m) for m in self.messages]
+
+
 @dataclass(repr=False, eq=False)
-class Recording:
+class Recording(_Flight):
     """One recorded handshake: the client's seed and ClientHello, the server's ServerHello
     and its decrypted first flight, and the (EC)DHE shared secret that keys it all.
 
@@ -156,15 +198,6 @@ class Recording:
     shared_secret: bytes
     messages: list[bytes]
     config: ClientConfig = field(default_factory=ClientConfig)
-
-    def __repr__(self) -> str:
-        return f"Recording(suite={self.suite.name}, messages={self.names()})"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # hypothesis, IPython
-        printer.text(repr(self))
-
-    def names(self) -> list[str]:
-        return [name_of(m) for m in self.messages]
 
     # -------------------------------------------------------------- from bytes
 
@@ -188,6 +221,8 @@ class Recording:
             )
         suite = next((s for s in CIPHER_SUITES.values() if s.code == hello.cipher_suite), None)
         share = hello.getExtension(51)
+        if suite is None and hello.cipher_suite in _SUITES_12_BY_CODE:
+            raise TLSError("the server chose TLS 1.2: record it with record12 (Recording12)")
         if suite is None or share is None or share.server_share is None:
             raise TLSError("the ServerHello has no TLS 1.3 suite or key share to replay")
         group = GROUP_NAMES[share.server_share.group]
@@ -245,17 +280,13 @@ class Recording:
             "shared_secret": self.shared_secret.hex(),
             "messages": [m.hex() for m in self.messages],
         }
-        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(data, out, indent=1)
+        _write_private(path, data)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], config: ClientConfig | None = None) -> Recording:
         """Read a `save`d recording; ``config`` must match the one it was recorded with."""
-        try:
-            data = json.loads(Path(path).read_text())
-            if data.get("format") != _FORMAT:
-                raise ValueError(f"format {data.get('format')!r}, expected {_FORMAT}")
+
+        def build(data: dict[str, Any]) -> Recording:
             return cls(
                 bytes.fromhex(data["seed"]),
                 bytes.fromhex(data["client_hello"]),
@@ -265,8 +296,28 @@ class Recording:
                 [bytes.fromhex(m) for m in data["messages"]],
                 config or ClientConfig(),
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise TLSError(f"{os.fspath(path)} is not a tlsengine recording: {exc}") from None
+
+        return _read_recording(path, _FORMAT, build)
+
+
+def _write_private(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """JSON to a file created 0600: a recording's secrets never sit world-readable."""
+    fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(data, out, indent=1)
+
+
+def _read_recording(
+    path: str | os.PathLike[str], fmt: str, build: Callable[[dict[str, Any]], _R]
+) -> _R:
+    """``build`` over the file's JSON; anything wrong with the file is one TLSError."""
+    try:
+        data = json.loads(Path(path).read_text())
+        if data.get("format") != fmt:
+            raise ValueError(f"format {data.get('format')!r}, expected {fmt}")
+        return build(data)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TLSError(f"{os.fspath(path)} is not a tlsengine recording: {exc}") from None
 
 
 def _plain_messages(data: bytes) -> tuple[list[bytes], bytes]:
@@ -290,9 +341,17 @@ def record(
     """Handshake once with a live server (our client, deterministic under ``seed``) and
     keep its first flight. The client's own verdict does not matter: a flight the client
     refused is recorded as well, as long as it reached the server's Finished."""
+    config = replace(config, seed=seed)
+    first, received = _exchange(address, config, timeout)
+    return Recording.from_exchange(config, seed, first, received)
+
+
+def _exchange(
+    address: tuple[str, int], config: ClientConfig, timeout: float
+) -> tuple[bytes, bytes]:
+    """(what our seeded client sent first, everything the server sent) for one handshake."""
     import socket
 
-    config = replace(config, seed=seed)
     conn = ClientConnection(config)
     conn.start_handshake()
     first = conn.data_to_send()
@@ -311,7 +370,7 @@ def record(
             out = conn.data_to_send()
             if out:
                 sock.sendall(out)
-    return Recording.from_exchange(config, seed, first, bytes(received))
+    return first, bytes(received)
 
 
 # ---------------------------------------------------------------------------- mutations
@@ -394,7 +453,14 @@ class Corrupt:
         return [*messages[:i], bytes(raw), *messages[i + 1 :]]
 
 
-def _decoders(hash_length: int) -> dict[int, Callable[[], Any]]:
+def _decoders(hash_length: int, version: tuple[int, int]) -> dict[int, Callable[[], Any]]:
+    if version < _TLS13:  # TLS 1.2: the first flight is plaintext, the suite only its hash
+        return {
+            CERTIFICATE: lambda: Certificate(CertificateType.x509, version),
+            SERVER_KEY_EXCHANGE: lambda: ServerKeyExchange(_ECDHE_ECDSA_SUITE, version),
+            CERTIFICATE_REQUEST: lambda: CertificateRequest(version),
+            SERVER_HELLO_DONE: ServerHelloDone,
+        }
     return {
         ENCRYPTED_EXTENSIONS: EncryptedExtensions,
         CERTIFICATE_REQUEST: lambda: CertificateRequest(_TLS13),
@@ -408,17 +474,19 @@ def _decoders(hash_length: int) -> dict[int, Callable[[], Any]]:
 class Edit:
     """Decode the target with tlslite-ng, let ``change(message)`` edit its fields in place
     (or return a replacement message object or raw bytes), and encode it again. A target
-    tlslite-ng cannot decode or re-encode (an earlier mutation broke it) is left as it is."""
+    tlslite-ng cannot decode or re-encode (an earlier mutation broke it) is left as it is.
+    ``version=(3, 3)`` decodes TLS 1.2 messages (a `Recording12`'s flight)."""
 
     target: Target
     change: Callable[[Any], Any]
     hash_length: int = 32
+    version: tuple[int, int] = _TLS13
 
     def __call__(self, messages: list[bytes]) -> list[bytes]:
         i = _index(messages, self.target)
         if i is None:
             return messages
-        factory = _decoders(self.hash_length).get(messages[i][0])
+        factory = _decoders(self.hash_length, self.version).get(messages[i][0])
         if factory is None:
             raise TLSError(f"Edit cannot decode a {name_of(messages[i])} message")
         try:
@@ -541,14 +609,17 @@ def frame(recording: Recording, messages: Sequence[bytes], framing: str | int) -
     (``"coalesced"``), or records of at most ``framing`` bytes (an int: splits messages)."""
     protection = RecordProtection(recording.suite, recording.handshake_secrets()[1])
     out = [_plain_record(recording.server_hello), b"\x14\x03\x03\x00\x01\x01"]
-    if framing == "message":
-        chunks = list(messages)
-    else:
-        size = 2**14 if framing == "coalesced" else max(1, min(int(framing), 2**14))
-        data = b"".join(messages)
-        chunks = [data[i : i + size] for i in range(0, len(data), size)]
-    out += [protection.seal(HANDSHAKE, chunk) for chunk in chunks if chunk]
+    out += [protection.seal(HANDSHAKE, chunk) for chunk in _chunks(messages, framing)]
     return b"".join(out)
+
+
+def _chunks(messages: Sequence[bytes], framing: str | int) -> list[bytes]:
+    """Record payloads: one per message, as few as fit, or at most ``framing`` bytes each."""
+    if framing == "message":
+        return [m for m in messages if m]
+    size = 2**14 if framing == "coalesced" else max(1, min(int(framing), 2**14))
+    data = b"".join(messages)
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
 def _plain_record(message: bytes) -> bytes:
@@ -556,7 +627,7 @@ def _plain_record(message: bytes) -> bytes:
 
 
 def replay(
-    recording: Recording,
+    recording: Recording | Recording12,
     mutations: Sequence[Mutation] = (),
     *,
     framing: str | int = "message",
@@ -577,6 +648,18 @@ def replay(
     server application keys once the handshake completed; a KeyUpdate among them moves
     the server's keys on, as RFC 8446 section 4.6.3 says.
     """
+    if isinstance(recording, Recording12):
+        if post:
+            raise TLSError("post-handshake records are for TLS 1.3 recordings only")
+        return _replay12(
+            recording,
+            mutations,
+            framing=framing,
+            resign_flight=resign_flight,
+            server_key=server_key,
+            config=config,
+            damage=damage,
+        )
     base = config if config is not None else recording.config
     conn = ClientConnection(replace(base, seed=recording.seed))
     conn.start_handshake()
@@ -782,3 +865,436 @@ def _server_signature_valid(certificate: bytes, cert_verify: bytes, transcript: 
         return True
     except (InvalidSignature, Exception):  # the oracle judges; it never raises
         return False
+
+
+# ---------------------------------------------------------------------------- TLS 1.2
+#
+# A TLS 1.2 server's first flight (Certificate, ServerKeyExchange, [CertificateRequest],
+# ServerHelloDone) travels in clear, so a recording keeps it as sent, and no secret: the
+# premaster is the seeded client's ECDHE share (ClientConfig.seed) exchanged with the
+# public key of whichever ServerKeyExchange was delivered, so a mutated or re-keyed
+# ServerKeyExchange still yields keys the oracle knows. The oracle derives the extended
+# master secret (RFC 7627) over its own transcript, opens the client's Finished, checks
+# the client's flight against RFC 5246 7.3, 7.4.6 and 7.4.8, and answers with the
+# server's ChangeCipherSpec and Finished, so that an accepted flight completes.
+
+_SUITES_12_BY_CODE = {s.code: s for s in CIPHER_SUITES_12.values()}
+_FORMAT_12 = "tlsengine-recording12/1"
+_HELLO_REQUEST = b"\x00\x00\x00\x00"
+_LEGAL_FLIGHTS_12 = (
+    [CERTIFICATE, SERVER_KEY_EXCHANGE, SERVER_HELLO_DONE],
+    [CERTIFICATE, SERVER_KEY_EXCHANGE, CERTIFICATE_REQUEST, SERVER_HELLO_DONE],
+)
+
+
+@dataclass(repr=False, eq=False)
+class Recording12(_Flight):
+    """One recorded TLS 1.2 handshake: the client's seed and ClientHello, the ServerHello
+    and the server's first flight through ServerHelloDone (plaintext in TLS 1.2).
+
+    It holds no key: the seed (a secret: it keys the connection) gives the client's
+    ECDHE private key, and with the delivered ServerKeyExchange the premaster secret.
+    """
+
+    seed: bytes
+    client_hello: bytes
+    server_hello: bytes
+    suite: CipherSuite12
+    messages: list[bytes]
+    config: ClientConfig = field(default_factory=ClientConfig)
+
+    @property
+    def randoms(self) -> bytes:
+        """client_random + server_random: what a ServerKeyExchange signature starts with."""
+        return self.client_hello[6:38] + self.server_hello[6:38]
+
+    @classmethod
+    def from_exchange(
+        cls, config: ClientConfig, seed: bytes, client_bytes: bytes, server_bytes: bytes
+    ) -> Recording12:
+        """Build a recording from a seeded client's ClientHello and the server's answer."""
+        client_hello = _plain_messages(client_bytes)[0][0]
+        messages, _ = _plain_messages(server_bytes)
+        if not messages or messages[0][0] != 2:
+            raise TLSError("the server's answer does not start with a ServerHello")
+        hello = ServerHello().parse(Parser(bytearray(messages[0][1:])))
+        suite = _SUITES_12_BY_CODE.get(hello.cipher_suite)
+        if suite is None:
+            raise TLSError("the server did not choose a TLS 1.2 ECDHE suite: use record")
+        end = next((i for i, m in enumerate(messages) if m[0] == SERVER_HELLO_DONE), None)
+        if end is None:
+            raise TLSError(f"the server's flight ended before ServerHelloDone: {messages!r:.80}")
+        recording = cls(seed, client_hello, messages[0], suite, messages[1 : end + 1], config)
+        ske = next((m for m in recording.messages if m[0] == SERVER_KEY_EXCHANGE), b"")
+        group = _ske_group(ske)
+        if group not in config.key_share_groups:
+            raise TLSError(
+                f"the server chose group {group}, for which the client sends no seeded share; "
+                "record with key_share_groups (and the server's groups) set to it"
+            )
+        return recording
+
+    def premaster(self, server_key_exchange: bytes) -> bytes | None:
+        """ECDHE premaster of the seeded client with this ServerKeyExchange (None if the
+        message does not decode or its group or point is unusable)."""
+        try:
+            ske = decode_server_key_exchange(server_key_exchange)
+            return KeyShare(GROUP_NAMES[ske.group], seed=self.seed).exchange(ske.public)
+        except (TLSError, KeyError):
+            return None
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write to ``path`` (created 0600): the seed in it keys the connection."""
+        data = {
+            "format": _FORMAT_12,
+            "seed": self.seed.hex(),
+            "client_hello": self.client_hello.hex(),
+            "server_hello": self.server_hello.hex(),
+            "suite": self.suite.name,
+            "messages": [m.hex() for m in self.messages],
+        }
+        _write_private(path, data)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], config: ClientConfig | None = None) -> Recording12:
+        """Read a `save`d recording; ``config`` must match the one it was recorded with."""
+
+        def build(data: dict[str, Any]) -> Recording12:
+            return cls(
+                bytes.fromhex(data["seed"]),
+                bytes.fromhex(data["client_hello"]),
+                bytes.fromhex(data["server_hello"]),
+                CIPHER_SUITES_12[data["suite"]],
+                [bytes.fromhex(m) for m in data["messages"]],
+                config or ClientConfig(),
+            )
+
+        return _read_recording(path, _FORMAT_12, build)
+
+
+def _ske_group(raw: bytes) -> str | None:
+    try:
+        return GROUP_NAMES.get(decode_server_key_exchange(raw).group)
+    except TLSError:
+        return None
+
+
+def record12(
+    address: tuple[str, int],
+    config: ClientConfig,
+    *,
+    seed: bytes = b"tlsengine recording",
+    timeout: float = 10.0,
+) -> Recording12:
+    """`record` for a TLS 1.2 server: keeps ServerHello .. ServerHelloDone. The server must
+    pick a group of ``config.key_share_groups`` (those shares are the seeded ones)."""
+    config = replace(config, seed=seed)
+    first, received = _exchange(address, config, timeout)
+    return Recording12.from_exchange(config, seed, first, received)
+
+
+@dataclass(frozen=True)
+class EditRequest12:
+    """Rewrite a TLS 1.2 CertificateRequest (RFC 5246 7.4.4; None keeps a field).
+
+    ``certificate_types``: ClientCertificateType bytes. ``signature_algorithms``: code
+    points (``()`` sends an empty list). ``certificate_authorities``: DER names.
+    """
+
+    certificate_types: bytes | None = None
+    signature_algorithms: tuple[int, ...] | None = None
+    certificate_authorities: tuple[bytes, ...] | None = None
+
+    def __call__(self, messages: list[bytes]) -> list[bytes]:
+        return Edit("CertificateRequest", self._change, version=(3, 3))(messages)
+
+    def _change(self, request: Any) -> None:
+        if self.certificate_types is not None:
+            request.certificate_types = list(self.certificate_types)
+        if self.signature_algorithms is not None:
+            request.supported_signature_algs = [divmod(c, 256) for c in self.signature_algorithms]
+        if self.certificate_authorities is not None:
+            request.certificate_authorities = [bytearray(n) for n in self.certificate_authorities]
+
+
+def resign12(
+    recording: Recording12, messages: list[bytes], server_key: PrivateKey | None
+) -> list[bytes]:
+    """Re-sign each decodable ServerKeyExchange with ``server_key`` over the randoms and
+    its own params, keeping its scheme (RFC 5246 7.4.3); the rest goes as it is."""
+    if server_key is None:
+        return list(messages)
+    out = []
+    for raw in messages:
+        if raw[:1] == bytes((SERVER_KEY_EXCHANGE,)):
+            try:
+                ske = decode_server_key_exchange(raw)
+                signature = sign(
+                    server_key, scheme_name(ske.scheme), recording.randoms + ske.params
+                )
+            except Exception:  # an edit the key cannot sign for: leave it as sent
+                signature = None
+            if signature is not None:
+                body = ske.params + encode_certificate_verify12(ske.scheme, signature)[4:]
+                raw = encode_handshake(SERVER_KEY_EXCHANGE, body)
+        out.append(raw)
+    return out
+
+
+def frame12(recording: Recording12, messages: Sequence[bytes], framing: str | int) -> bytes:
+    """The server's plaintext first flight: ServerHello, then ``messages`` one record per
+    message, coalesced, or in records of at most ``framing`` bytes."""
+    chunks = _chunks(messages, framing)
+    return b"".join(_plain_record(m) for m in [recording.server_hello, *chunks])
+
+
+def _feed(conn: ClientConnection, data: bytes, outcome: Outcome) -> None:
+    """Give ``data`` to the client, keeping its events, its error or an escape."""
+    start = time.process_time()
+    try:
+        outcome.events += conn.receive_data(data)
+    except TLSError as exc:
+        outcome.error = exc
+    except Exception as exc:  # noqa: BLE001 - an escape is what the harness exists to find
+        outcome.escaped = exc
+    outcome.seconds += time.process_time() - start
+    outcome.answer += conn.data_to_send()
+
+
+def _replay12(
+    recording: Recording12,
+    mutations: Sequence[Mutation],
+    *,
+    framing: str | int,
+    resign_flight: bool,
+    server_key: PrivateKey | None,
+    config: ClientConfig | None,
+    damage: Callable[[bytes], bytes] | None,
+) -> Outcome:
+    base = config if config is not None else recording.config
+    conn = ClientConnection(replace(base, seed=recording.seed))
+    conn.start_handshake()
+    if _plain_messages(conn.data_to_send())[0][:1] != [recording.client_hello]:
+        raise TLSError(
+            "the replaying client sent another ClientHello than the recorded one: replay "
+            "with the configuration the recording was made with"
+        )
+    messages = list(recording.messages)
+    for mutation in mutations:
+        messages = mutation(messages)
+    if resign_flight:
+        messages = resign12(recording, messages, server_key)
+    wire = frame12(recording, messages, framing)
+    if damage is not None:
+        cut = 5 + len(recording.server_hello)
+        wire = wire[:cut] + damage(wire[cut:])
+    outcome = Outcome([], None, None, 0.0, messages, [], None, [], conn)
+    _feed(conn, wire, outcome)
+    oracle = Oracle12(recording, messages)
+    reply = oracle.judge(outcome.answer, outcome)
+    if reply and outcome.error is None and outcome.escaped is None:
+        _feed(conn, reply, outcome)
+    oracle.conclude(outcome)
+    return outcome
+
+
+class Oracle12:
+    """Judges a TLS 1.2 client's answer to a delivered first flight, with its own
+    transcript and key derivation, and writes the server's CCS + Finished."""
+
+    def __init__(self, recording: Recording12, delivered: Sequence[bytes]) -> None:
+        self.recording = recording
+        # a HelloRequest is ignored while negotiating and never hashed (RFC 5246 7.4.1.1);
+        # the client answers the first ServerHelloDone: what follows is a later flight
+        flight = [m for m in delivered if m != _HELLO_REQUEST]
+        end = next((i for i, m in enumerate(flight) if m[:1] == b"\x0e"), len(flight))
+        self.delivered = flight[: end + 1]
+        self.request: CertificateRequest12 | None = None
+        self.valid = self._judge_flight()
+
+    def _judge_flight(self) -> bool:
+        """The flight through the first ServerHelloDone is in RFC 5246 7.3's order,
+        decodes, and its ServerKeyExchange is signed by the key of the Certificate's leaf."""
+        types = [m[0] for m in self.delivered]
+        if types not in _LEGAL_FLIGHTS_12:
+            return False
+        try:
+            leaf = x509.load_der_x509_certificate(decode_certificate12(self.delivered[0])[0])
+            ske = decode_server_key_exchange(self.delivered[1])
+            signed = self.recording.randoms + ske.params
+            code = scheme_name(ske.scheme)
+            verify(leaf.public_key(), code, ske.signature, signed, version="TLSv1.2")
+            if types[2] == CERTIFICATE_REQUEST:
+                self.request = decode_certificate_request12(self.delivered[2])
+        except Exception:  # the oracle judges; it never raises
+            return False
+        return self.recording.premaster(self.delivered[1]) is not None
+
+    def _transcript(self) -> bytes:
+        rec = self.recording
+        return rec.client_hello + rec.server_hello + b"".join(self.delivered)
+
+    def judge(self, answer: bytes, outcome: Outcome) -> bytes:
+        """Read the client's flight into ``outcome`` (messages, alert, violations) and
+        return the server's CCS + Finished, or b"" when there is nothing to answer."""
+        rec, violations = self.recording, outcome.violations
+        plain, before_ccs, sealed = b"", None, []
+        for content_type, header, payload in split_records(answer):
+            if content_type == CCS:
+                before_ccs = split_messages(plain)[0]
+            elif before_ccs is not None:
+                sealed.append((header, payload))
+            elif content_type == HANDSHAKE:
+                plain += payload
+            elif content_type == ALERT and len(payload) == 2:
+                outcome.alert = _alert_name(payload[1])
+            else:
+                violations.append(f"unprotected record of type {content_type} before CCS")
+        messages = before_ccs if before_ccs is not None else split_messages(plain)[0]
+        outcome.client_messages += messages
+        if messages and not self.valid:
+            violations.append(
+                f"client sent {outcome.client_names} after an unauthentic or misordered flight"
+            )
+            return b""
+        if before_ccs is None:
+            return b""
+        transcript = self._transcript() + b"".join(messages)
+        self._check_order(messages, violations)
+        cke = next((m for m in messages if m[0] == CLIENT_KEY_EXCHANGE), b"")
+        premaster = rec.premaster(self.delivered[1])
+        if premaster is None or not self._seeded_point(cke):
+            violations.append("client ClientKeyExchange is not the seeded client's share")
+            return b""
+        through_cke = transcript[: len(self._transcript()) + _end_of(messages, cke)]
+        master = _prf12(rec.suite, premaster, b"extended master secret", 48, through_cke)
+        self._check_certificate_verify(messages, through_cke, violations)
+        keys = _key_block12(rec, master)
+        read = RecordProtection12(rec.suite, keys[0], keys[2])
+        finished = b""
+        for header, payload in sealed:
+            try:
+                inner, data = read.open(header, memoryview(payload))
+            except TLSError:
+                violations.append("client record does not decrypt under the oracle's keys")
+                return b""
+            if inner == ALERT and len(data) == 2:
+                outcome.alert = _alert_name(data[1])
+            elif inner == HANDSHAKE:
+                finished += data
+        done = split_messages(finished)[0]
+        outcome.client_messages += done
+        if [m[0] for m in done] != [FINISHED]:
+            violations.append(f"client sent {[name_of(m) for m in done]} after its CCS")
+            return b""
+        expected = _prf12(rec.suite, master, b"client finished", 12, transcript)
+        if done[0] != encode_handshake(FINISHED, expected):
+            violations.append("client Finished does not verify under the oracle's transcript")
+            return b""
+        transcript += done[0]
+        server_verify = _prf12(rec.suite, master, b"server finished", 12, transcript)
+        write = RecordProtection12(rec.suite, keys[1], keys[3])
+        return b"\x14\x03\x03\x00\x01\x01" + write.seal(
+            HANDSHAKE, encode_handshake(FINISHED, server_verify)
+        )
+
+    def _seeded_point(self, cke: bytes) -> bool:
+        group = _ske_group(self.delivered[1])
+        if group is None or len(cke) < 5:
+            return False
+        return cke[5:] == KeyShare(group, seed=self.recording.seed).public
+
+    def _check_order(self, messages: list[bytes], violations: list[str]) -> None:
+        """RFC 5246 7.3: [Certificate], ClientKeyExchange, [CertificateVerify] before CCS;
+        a Certificate only when asked (7.4.6), a CertificateVerify only after a
+        non-empty one, immediately after ClientKeyExchange (7.4.8)."""
+        types = [m[0] for m in messages]
+        sent_chain = CERTIFICATE in types and messages[types.index(CERTIFICATE)][4:7] != bytes(3)
+        expected = [CERTIFICATE] if self.request is not None else []
+        expected.append(CLIENT_KEY_EXCHANGE)
+        if sent_chain:
+            expected.append(CERTIFICATE_VERIFY)
+        if CERTIFICATE in types and self.request is None:
+            violations.append("client sent a Certificate although no CertificateRequest came")
+        if types != expected:
+            names = [name_of(m) for m in messages]
+            violations.append(f"client flight {names} is not in RFC 5246 7.3's order")
+
+    def _check_certificate_verify(
+        self, messages: list[bytes], signed: bytes, violations: list[str]
+    ) -> None:
+        """RFC 5246 7.4.8: over every message before it, with a listed scheme, by the key
+        of the leaf the client sent."""
+        cert = next((m for m in messages if m[0] == CERTIFICATE), None)
+        cv = next((m for m in messages if m[0] == CERTIFICATE_VERIFY), None)
+        if cert is None or cv is None or self.request is None:
+            return
+        try:
+            leaf = x509.load_der_x509_certificate(decode_certificate12(cert)[0])
+            code = int.from_bytes(cv[4:6], "big")
+            signature = cv[8 : 8 + int.from_bytes(cv[6:8], "big")]
+            verify(leaf.public_key(), scheme_name(code), signature, signed, version="TLSv1.2")
+        except Exception:  # noqa: BLE001 - any failure is the client's violation
+            violations.append("client CertificateVerify does not verify over the transcript")
+            return
+        if code not in self.request.signature_schemes:
+            violations.append(f"client signed with 0x{code:04x}, which the request did not list")
+
+    def conclude(self, outcome: Outcome) -> None:
+        """After the client read the server's answer: escapes, hangs, a completion that
+        should not have been."""
+        if outcome.escaped is not None:
+            outcome.violations.append(
+                f"escape: {type(outcome.escaped).__name__}: {outcome.escaped}"
+            )
+        if outcome.seconds > HANG_SECONDS:
+            outcome.violations.append(f"hang: {outcome.seconds:.2f} s")
+        if outcome.completed and not self.valid:
+            outcome.violations.append("handshake completed on an unauthentic or misordered flight")
+
+
+def _prf12(
+    suite: CipherSuite12, secret: bytes, label: bytes, length: int, transcript: bytes = b""
+) -> bytes:
+    """tlslite-ng's TLS 1.2 PRF, not the engine's prf.py: the oracle's keys and Finished
+    values come from an implementation the client under test does not share."""
+    from tlslite.handshakehashes import HandshakeHashes
+    from tlslite.mathtls import calc_key
+
+    hashes = HandshakeHashes()
+    hashes.update(bytearray(transcript))
+    out = calc_key(
+        (3, 3), bytearray(secret), suite.code, label, handshake_hashes=hashes, output_length=length
+    )
+    return bytes(out)
+
+
+def _key_block12(recording: Recording12, master: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(client key, server key, client IV, server IV), RFC 5246 6.3, by tlslite-ng."""
+    from tlslite.mathtls import calc_key
+
+    suite = recording.suite
+    k, iv = suite.key_length, suite.fixed_iv_length
+    block = bytes(
+        calc_key(
+            (3, 3),
+            bytearray(master),
+            suite.code,
+            b"key expansion",
+            client_random=bytearray(recording.client_hello[6:38]),
+            server_random=bytearray(recording.server_hello[6:38]),
+            output_length=2 * (k + iv),
+        )
+    )
+    return block[:k], block[k : 2 * k], block[2 * k : 2 * k + iv], block[2 * k + iv :]
+
+
+def _end_of(messages: list[bytes], message: bytes) -> int:
+    """Length of ``messages`` up to and including ``message``."""
+    return len(b"".join(messages[: messages.index(message) + 1]))
+
+
+def _alert_name(code: int) -> str:
+    from tlslite.constants import AlertDescription
+
+    return str(AlertDescription.toStr(code))

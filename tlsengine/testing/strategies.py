@@ -27,6 +27,7 @@ import datetime
 import functools
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -36,7 +37,17 @@ from ..cli.pki import CA, SigningHash, generate_key, key_usage_with
 from ..identity.model import Identity, PrivateKey
 from ..protocol.config import DEFAULT_SIGNATURE_SCHEMES
 from ..selection.request import CertificateRequestInfo
-from .replay import Corrupt, Drop, Duplicate, EditRequest, Insert, Mutation, Swap
+from .replay import (
+    Corrupt,
+    Drop,
+    Duplicate,
+    Edit,
+    EditRequest,
+    EditRequest12,
+    Insert,
+    Mutation,
+    Swap,
+)
 
 #: Key specs drawn for identities (RSA-1024 exercises the RSA-PSS size rule).
 KEY_SPECS = ("p256", "p384", "p521", "ed25519", "ed448", "rsa2048", "rsa1024")
@@ -310,6 +321,80 @@ def flight_mutations(max_size: int = 3) -> st.SearchStrategy[list[Mutation]]:
     return st.lists(message_mutations(), min_size=1, max_size=max_size)
 
 
+#: Targets in a TLS 1.2 first flight (plaintext: the mutations need no re-encryption).
+FLIGHT_TARGETS_12 = ("Certificate", "ServerKeyExchange", "CertificateRequest", "ServerHelloDone")
+
+
+def _targets12() -> st.SearchStrategy[str | int]:
+    return st.sampled_from(FLIGHT_TARGETS_12) | st.integers(0, 5)
+
+
+def request_edits12(pool: StrategyPool | None = None) -> st.SearchStrategy[EditRequest12]:
+    """Edits of a TLS 1.2 CertificateRequest: certificate types (unknown and empty
+    included), schemes (unknown, legacy and empty lists), CA names (garbage too)."""
+    pool = pool or default_pool()
+    names = [n.public_bytes() for n in (*pool.ca_names, _stranger_name())]
+    return st.builds(
+        EditRequest12,
+        certificate_types=st.none()
+        | st.lists(st.sampled_from((1, 2, 64, 65, 66, 0xFF)), max_size=4).map(bytes),
+        signature_algorithms=st.none()
+        | st.lists(st.sampled_from(SCHEME_CODE_POINTS), max_size=8).map(tuple),
+        certificate_authorities=st.none()
+        | st.lists(st.sampled_from(names) | st.binary(max_size=12), max_size=3).map(tuple),
+    )
+
+
+@dataclass(frozen=True)
+class _KeyExchangeEdit:
+    """Set a ServerKeyExchange's group and point (a readable repr for hypothesis)."""
+
+    group: int
+    point: bytes
+
+    def __call__(self, ske: Any) -> None:
+        ske.named_curve = self.group
+        ske.ecdh_Ys = bytearray(self.point)
+
+
+def key_exchange_edits12() -> st.SearchStrategy[Edit]:
+    """Edits of a TLS 1.2 ServerKeyExchange: groups offered or not, points of the right
+    size (zero, low order, random), of the wrong size, empty. Replay them with
+    ``resign_flight=True`` and the server key, so each reaches the key exchange."""
+    sizes = {29: 32, 23: 65, 24: 97, 30: 56, 0x11EC: 1216, 0x0A0A: 4}
+    group = st.sampled_from(sorted(sizes))
+    point = st.one_of(
+        st.binary(min_size=1, max_size=130),
+        group.flatmap(lambda g: st.binary(min_size=sizes[g], max_size=sizes[g])),
+        st.sampled_from((bytes(32), b"\x01" + bytes(31), b"\x04" + bytes(64), b"\x04" * 65)),
+    )
+    return st.builds(_KeyExchangeEdit, group, point).map(
+        lambda change: Edit("ServerKeyExchange", change, version=(3, 3))
+    )
+
+
+def message_mutations12() -> st.SearchStrategy[Mutation]:
+    """One message-level mutation of a TLS 1.2 first flight."""
+    framed = st.builds(
+        lambda t, body: bytes((t,)) + len(body).to_bytes(3, "big") + body,
+        st.sampled_from((0, 2, 4, 11, 12, 13, 14, 20, 99)),
+        st.binary(max_size=64),
+    )
+    return st.one_of(
+        st.builds(Drop, _targets12()),
+        st.builds(Duplicate, _targets12()),
+        st.builds(Swap, _targets12(), _targets12()),
+        st.builds(Insert, st.integers(0, 5), framed | st.binary(min_size=1, max_size=16)),
+        st.builds(Corrupt, _targets12(), st.integers(0, 4096), st.integers(1, 255)),
+        request_edits12(),
+    )
+
+
+def flight_mutations12(max_size: int = 3) -> st.SearchStrategy[list[Mutation]]:
+    """Lists of mutations of a TLS 1.2 flight (use with `replay` and a `Recording12`)."""
+    return st.lists(message_mutations12(), min_size=1, max_size=max_size)
+
+
 def framings() -> st.SearchStrategy[str | int]:
     """Legal record framings: one record per message, coalesced, or n-byte records."""
     return st.sampled_from(("message", "coalesced")) | st.integers(1, 2**14)
@@ -317,6 +402,11 @@ def framings() -> st.SearchStrategy[str | int]:
 
 __all__ = [
     "FLIGHT_TARGETS",
+    "FLIGHT_TARGETS_12",
+    "flight_mutations12",
+    "key_exchange_edits12",
+    "message_mutations12",
+    "request_edits12",
     "StrategyPool",
     "certificate_request_infos",
     "flight_mutations",
