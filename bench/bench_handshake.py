@@ -200,8 +200,7 @@ class SslClient(Client):
     name = "ssl"
 
     def __init__(self, files: dict[str, Path], spec: str) -> None:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # default versions, as a user has them
         ctx.load_verify_locations(files["ca"])
         ctx.load_cert_chain(files[f"client_{spec}"], files[f"client_{spec}_key"])
         self.ctx = ctx
@@ -220,8 +219,7 @@ class EngineClient(Client):
 
         self.ctx = ClientContext(
             identities=[identity],
-            cafile=files["ca"],
-            minimum_version="TLSv1.3",
+            cafile=files["ca"],  # default versions (1.2 and 1.3 offered), as a user has them
             verify_cache=verify_cache,
         )
 
