@@ -1,16 +1,19 @@
-"""TLS 1.3 mutual-auth handshake and 64 MiB bulk transfer: tlsengine vs ssl vs tlslite-ng.
+"""TLS 1.3 mutual-auth handshakes on the public path, and 64 MiB bulk: tlsengine vs ssl.
 
-The server is Python's ``ssl`` (OpenSSL) in a *separate process*, requiring a client
-certificate, so the client side is all that differs between rows. Each handshake is timed
-from TCP connect until the server's one-byte acknowledgement, i.e. until the server has
-accepted our certificate (TLS 1.3 judges it after the client Finished). Bulk is timed from
-the first byte written until the server's acknowledgement (upload) or the last byte read
-(download). Figures are medians, printed as ratios against the ``ssl`` client, with the
-client process's own CPU time alongside: on a small box the single server process caps
-wall-clock bulk figures, while CPU time shows what each client costs by itself. Clients
-take turns round by round so background load hits them alike.
+What a user meets (issue 8): ``ClientContext.connect()`` with no socket tuning by the bench,
+``sendall(b"ping")``, ``recv(4)``, close, timed from before TCP connect to after close. The
+stdlib ``ssl`` client does the same on a socket with ``TCP_NODELAY`` set (``ssl`` without it
+stalls on delayed ACK just as we used to). The server is Python's ``ssl`` (OpenSSL) in a
+*separate process*, TLS 1.3, client certificate required, no session tickets; two server
+setups (P-256 and RSA-2048 certificates), each with P-256 and RSA-2048 client identities.
 
-    python3 bench/bench_handshake.py [--quick] [--profile]
+The clients run interleaved in blocks of ``--block`` connections, in a shuffled order each
+round, after warm-ups, ``--connections`` each (>= 400 by default). Per connection the bench
+keeps wall time, the client's CPU time (this process) and the server's CPU time (its
+process's scheduler clock, /proc/PID/schedstat, read around each block), and prints medians
+with ratios against ``ssl``. Stock tlslite-ng gets a few runs of its own, for scale.
+
+    python3 bench/bench_handshake.py [--quick] [--profile] [--connections N] [--markdown]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import cProfile
 import io
 import os
 import pstats
+import random
 import socket
 import ssl
 import statistics
@@ -29,10 +33,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MiB = 1024 * 1024
 ACK = b"K"
+PING, PONG = b"ping", b"pong"
 
 # --------------------------------------------------------------------------- server process
 
@@ -48,22 +54,37 @@ ctx.num_tickets = 0
 listener = socket.create_server(("127.0.0.1", 0), backlog=64)
 print(listener.getsockname()[1], flush=True)
 block = bytes(1024 * 1024)
+
+
+def read(tls, n):
+    out = b""
+    while len(out) < n:
+        part = tls.recv(n - len(out))
+        if not part:
+            break
+        out += part
+    return out
+
+
 while True:
     raw, _ = listener.accept()
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         with ctx.wrap_socket(raw, server_side=True) as tls:
-            line = b""
-            while not line.endswith(b"\n"):
+            head = read(tls, 4)
+            if head == b"ping":
+                tls.sendall(b"pong")
+                tls.recv(1)  # the client's close
+                continue
+            line = head
+            while line and not line.endswith(b"\n"):
                 part = tls.recv(64)
                 if not part:
                     break
                 line += part
             cmd, _, arg = line.strip().partition(b" ")
             n = int(arg or 0)
-            if cmd == b"P":
-                tls.sendall(b"K")
-            elif cmd == b"U":
+            if cmd == b"U":
                 left = n
                 buf = bytearray(256 * 1024)
                 while left > 0:
@@ -88,22 +109,25 @@ while True:
 class Server:
     """The OpenSSL-backed peer, in its own process so it never shares our GIL."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, cert: Path, key: Path, ca: Path) -> None:
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERVER,
-                str(files["server"]),
-                str(files["server_key"]),
-                str(files["ca"]),
-            ],
+            [sys.executable, "-c", SERVER, str(cert), str(key), str(ca)],
             stdout=subprocess.PIPE,
             stderr=None if os.environ.get("BENCH_DEBUG") else subprocess.DEVNULL,
             text=True,
         )
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
+
+    def cpu(self) -> float:
+        """The server process's CPU seconds so far (scheduler clock: nanosecond-exact)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/schedstat") as f:
+                return int(f.read().split()[0]) / 1e9
+        except OSError:  # not Linux: clock ticks, coarse but still a sum over a block
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -114,14 +138,14 @@ class Server:
 
 # --------------------------------------------------------------------------- PKI
 
+KEYS = ("p256", "rsa2048")
+
 
 def make_pki(tmp: Path) -> dict[str, object]:
+    """One root; a localhost server certificate per key type; a client identity per key type."""
     from tlsengine.cli.pki import CA, cert_pem, key_pem
 
     ca = CA.root("bench root")
-    server, server_key = ca.issue(
-        "localhost", client=False, server=True, dns=["localhost"], ips=["127.0.0.1"]
-    )
     files: dict[str, Path] = {}
 
     def put(name: str, data: bytes) -> None:
@@ -129,10 +153,13 @@ def make_pki(tmp: Path) -> dict[str, object]:
         files[name].write_bytes(data)
 
     put("ca", cert_pem(ca.certificate))
-    put("server", cert_pem(server))
-    put("server_key", key_pem(server_key))
     identities = {}
-    for spec in ("p256", "rsa2048"):
+    for spec in KEYS:
+        server, server_key = ca.issue(
+            "localhost", spec, client=False, server=True, dns=["localhost"], ips=["127.0.0.1"]
+        )
+        put(f"server_{spec}", cert_pem(server))
+        put(f"server_{spec}_key", key_pem(server_key))
         ident = ca.identity(f"bench client {spec}", spec)
         identities[spec] = ident
         put(f"client_{spec}", cert_pem(ident.certificate))
@@ -168,11 +195,12 @@ def _tcp(port: int) -> socket.socket:
 
 
 class SslClient(Client):
+    """The stdlib client on a NODELAY socket (without it, ssl stalls on delayed ACK)."""
+
     name = "ssl"
 
     def __init__(self, files: dict[str, Path], spec: str) -> None:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # default versions, as a user has them
         ctx.load_verify_locations(files["ca"])
         ctx.load_cert_chain(files[f"client_{spec}"], files[f"client_{spec}_key"])
         self.ctx = ctx
@@ -182,17 +210,21 @@ class SslClient(Client):
 
 
 class EngineClient(Client):
+    """Our public path: ``ClientContext.connect()``, no socket tuning by the bench."""
+
     name = "tlsengine"
 
-    def __init__(self, files: dict[str, Path], identity: object) -> None:
+    def __init__(self, files: dict[str, Path], identity: object, verify_cache: bool = True) -> None:
         from tlsengine.socket.context import ClientContext
 
         self.ctx = ClientContext(
-            identities=[identity], cafile=files["ca"], minimum_version="TLSv1.3"
+            identities=[identity],
+            cafile=files["ca"],  # default versions (1.2 and 1.3 offered), as a user has them
+            verify_cache=verify_cache,
         )
 
     def connect(self, port: int) -> object:
-        return self.ctx.wrap_socket(_tcp(port), server_hostname="localhost")
+        return self.ctx.connect(("127.0.0.1", port), server_hostname="localhost")
 
 
 class TlsliteClient(Client):
@@ -234,11 +266,11 @@ class TlsliteClient(Client):
 
 def check_stock_tlslite(files: dict[str, Path], port: int) -> None:
     """Report whether unmodified tlslite-ng completes a client-auth handshake with OpenSSL."""
-    for spec in ("p256", "rsa2048"):
+    for spec in KEYS:
         outcomes = []
         for _ in range(3):
             try:
-                one_handshake(TlsliteClient(files, spec), port)
+                ping(TlsliteClient(files, spec), port)
                 outcomes.append("ok")
             except Exception as exc:  # noqa: BLE001 - the failure is the finding; report it
                 outcomes.append(type(exc).__name__)
@@ -252,24 +284,26 @@ def check_stock_tlslite(files: dict[str, Path], port: int) -> None:
 # --------------------------------------------------------------------------- measurements
 
 
-def read_exactly(client: Client, conn: object, n: int) -> None:
-    left = n
+def read_exactly(client: Client, conn: object, n: int) -> bytes:
+    chunks, left = [], n
     while left > 0:
         got = client.recv(conn, min(left, 256 * 1024))
         if not got:
             raise RuntimeError(f"{client.name}: server closed with {left} bytes outstanding")
+        chunks.append(got)
         left -= len(got)
+    return b"".join(chunks)
 
 
-def one_handshake(client: Client, port: int) -> float:
-    start = time.perf_counter()
+def ping(client: Client, port: int) -> tuple[float, float]:
+    """One connection as a user makes it: connect, 4 bytes each way, close. (wall, CPU)."""
+    start, cpu = time.perf_counter(), time.process_time()
     conn = client.connect(port)
-    client.send(conn, b"P\n")
-    if client.recv(conn, 1) != ACK:
-        raise RuntimeError(f"{client.name}: server did not acknowledge the handshake")
-    elapsed = time.perf_counter() - start
+    client.send(conn, PING)
+    if read_exactly(client, conn, 4) != PONG:
+        raise RuntimeError(f"{client.name}: server did not answer the ping")
     client.close(conn)
-    return elapsed
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def upload(client: Client, port: int, size: int) -> float:
@@ -301,82 +335,106 @@ def download(client: Client, port: int, size: int) -> float:
     return size / elapsed
 
 
-def median_of(fn: Callable[[], float], runs: int) -> float:
-    fn()  # warm-up: imports, caches, TCP slow start
-    return statistics.median(fn() for _ in range(runs))
+@dataclass
+class Samples:
+    """Per-connection figures of one client against one server setup."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    server_cpu: list[float] = field(default_factory=list)  # one mean per block
+
+    def medians(self) -> tuple[float, float, float]:
+        return (
+            statistics.median(self.wall),
+            statistics.median(self.cpu),
+            statistics.median(self.server_cpu),
+        )
 
 
-def interleaved_medians(fns: dict[str, Callable[[], float]], runs: int) -> dict[str, float]:
-    """Median per client, the clients taking turns each round.
+def interleaved(
+    clients: list[Client], server: Server, connections: int, block: int, warmup: int
+) -> dict[str, Samples]:
+    """``connections`` pings per client, in blocks, the clients' order shuffled each round.
 
-    Taking turns means a burst of background load (a shared 2-core box) hits every client
-    alike instead of skewing whichever ran during it, so the ratios stay meaningful.
+    Blocks taking turns make a burst of background load (a shared box) hit every client
+    alike; the server's CPU is read around each block, so it is charged to the right client.
     """
-    samples: dict[str, list[float]] = {name: [] for name in fns}
-    for fn in fns.values():
-        fn()  # warm-up
-    for _ in range(runs):
-        for name, fn in fns.items():
-            samples[name].append(fn())
-    return {name: statistics.median(values) for name, values in samples.items()}
+    out = {c.name: Samples() for c in clients}
+    for c in clients:
+        for _ in range(warmup):
+            ping(c, server.port)
+    order = list(clients)
+    for _ in range(-(-connections // block)):
+        random.shuffle(order)
+        for c in order:
+            samples = out[c.name]
+            before = server.cpu()
+            for _ in range(block):
+                wall, cpu = ping(c, server.port)
+                samples.wall.append(wall)
+                samples.cpu.append(cpu)
+            samples.server_cpu.append((server.cpu() - before) / block)
+    return out
 
 
-def report(
-    clients: list[Client],
-    measure: Callable[[Client], float],
-    runs: int,
-    lite: Callable[[Client], float],
-    lite_runs: int,
-    fmt: Callable[[float, float], str],
-    note: Callable[[Client, int], str],
-    cpu_fmt: Callable[[Client, float], str],
-) -> None:
-    """Interleave ssl and tlsengine; tlslite-ng (much slower) runs alone, fewer times.
+@dataclass
+class Row:
+    label: str
+    ours: tuple[float, float, float]
+    ssl: tuple[float, float, float]
 
-    Besides wall time, each run's client-process CPU time is kept: the server is one
-    Python process on a shared box, so wall figures saturate at its speed, while CPU time
-    shows what each client itself costs.
-    """
-    cpu: dict[str, list[float]] = {c.name: [] for c in clients}
+    def ratios(self) -> tuple[float, float, float]:
+        return tuple(a / b for a, b in zip(self.ours, self.ssl, strict=True))  # type: ignore[return-value]
 
-    def timed(c: Client, fn: Callable[[Client], float]) -> float:
-        start = time.process_time()
-        value = fn(c)
-        cpu[c.name].append(time.process_time() - start)
-        return value
 
-    fast = {
-        c.name: (lambda c=c: timed(c, measure)) for c in clients if not c.name.startswith("tlslite")
-    }
-    results: dict[str, float] = {}
+def print_row(row: Row, n: int) -> None:
+    (w, c, s), (bw, bc, bs) = row.ours, row.ssl
+    rw, rc, rs = row.ratios()
+    print(f"  {row.label}  ({n} connections each)")
+    print(f"    ssl        wall {bw * 1e3:6.2f} ms   client CPU {bc * 1e3:5.2f} ms   "
+          f"server CPU {bs * 1e3:5.2f} ms")  # fmt: skip
+    print(f"    tlsengine  wall {w * 1e3:6.2f} ms   client CPU {c * 1e3:5.2f} ms   "
+          f"server CPU {s * 1e3:5.2f} ms")  # fmt: skip
+    print(f"    ratio      wall x{rw:5.2f}         client CPU x{rc:5.2f}         "
+          f"server CPU x{rs:5.2f}")  # fmt: skip
+
+
+def lite_row(client: Client, port: int, runs: int) -> None:
     try:
-        results = interleaved_medians(fast, runs)
+        ping(client, port)
+        results = [ping(client, port) for _ in range(runs)]
     except Exception as exc:  # noqa: BLE001 - report and go on
-        for name, fn in fast.items():
-            try:
-                results[name] = median_of(fn, runs)
-            except Exception as inner:  # noqa: BLE001
-                print(f"  {name:<11} failed: {type(inner).__name__}: {inner}")
-        if not results:
-            print(f"  interleaved run failed: {type(exc).__name__}: {exc}")
-    for c in clients:
-        if c.name.startswith("tlslite"):
-            try:
-                results[c.name] = median_of(lambda c=c: timed(c, lite), lite_runs)
-            except Exception as exc:  # noqa: BLE001
-                print(f"  {c.name:<11} failed: {type(exc).__name__}: {exc}")
-    base = results.get("ssl")
-    for c in clients:
-        if c.name in results:
-            value = results[c.name]
-            n = lite_runs if c.name.startswith("tlslite") else runs
-            used = statistics.median(cpu[c.name]) if cpu[c.name] else 0.0
-            print(
-                f"  {c.name:<11} {fmt(value, base or value)}   {cpu_fmt(c, used)}   ({note(c, n)})"
-            )
+        print(f"    {client.name:<11} failed: {type(exc).__name__}: {exc}")
+        return
+    wall = statistics.median(r[0] for r in results)
+    cpu = statistics.median(r[1] for r in results)
+    print(f"    {client.name:<12}wall {wall * 1e3:6.2f} ms   client CPU {cpu * 1e3:5.2f} ms"
+          f"   ({runs} runs)")  # fmt: skip
 
 
-def profile(label: str, fn: Callable[[], object], top: int = 22) -> None:
+def bulk(
+    clients: list[Client], port: int, size: int, runs: int
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Median MB/s and MB per client CPU-second, per direction, the clients taking turns."""
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for label, fn in (("upload", upload), ("download", download)):
+        rates: dict[str, list[float]] = {c.name: [] for c in clients}
+        cpus: dict[str, list[float]] = {c.name: [] for c in clients}
+        for c in clients:
+            fn(c, port, size)  # warm-up: TCP slow start, caches
+        for _ in range(runs):
+            for c in random.sample(clients, len(clients)):
+                cpu = time.process_time()
+                rates[c.name].append(fn(c, port, size))
+                cpus[c.name].append(time.process_time() - cpu)
+        out[label] = {
+            name: (statistics.median(rates[name]), size / statistics.median(cpus[name]))
+            for name in rates
+        }
+    return out
+
+
+def profile(label: str, fn: Callable[[], object], top: int = 25) -> None:
     prof = cProfile.Profile()
     prof.enable()
     fn()
@@ -387,70 +445,102 @@ def profile(label: str, fn: Callable[[], object], top: int = 22) -> None:
     print("\n".join(out.getvalue().splitlines()[6 : 6 + top + 4]))
 
 
+def markdown(
+    rows: list[Row], bulk_rows: dict[str, dict[str, tuple[float, float]]], size: int
+) -> str:
+    lines = [
+        "| server cert, client identity | tlsengine wall | `ssl` wall | ratio | client CPU ratio | "
+        "server CPU ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        rw, rc, rs = row.ratios()
+        lines.append(
+            f"| {row.label} | {row.ours[0] * 1e3:.2f} ms | {row.ssl[0] * 1e3:.2f} ms | "
+            f"{rw:.2f}x | {rc:.2f}x ({row.ours[1] * 1e3:.2f} / {row.ssl[1] * 1e3:.2f} ms) | "
+            f"{rs:.2f}x |"
+        )
+    for label, by_client in bulk_rows.items():
+        ours, base = by_client["tlsengine"], by_client["ssl"]
+        lines.append(
+            f"| bulk {label}, {size // MiB} MiB | {ours[0] / 1e6:.0f} MB/s | "
+            f"{base[0] / 1e6:.0f} MB/s | "
+            f"{ours[0] / base[0]:.2f}x | {ours[1] / base[1]:.2f}x (MB per CPU-s) | |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer runs, 16 MiB bulk")
+    parser.add_argument("--quick", action="store_true", help="100 connections, 16 MiB bulk")
     parser.add_argument("--profile", action="store_true", help="cProfile our client")
+    parser.add_argument("--connections", type=int, default=400, help="per client and row")
+    parser.add_argument("--block", type=int, default=25, help="connections per turn")
+    parser.add_argument("--markdown", action="store_true", help="also print README's table")
+    parser.add_argument("--no-bulk", action="store_true", help="handshakes only")
+    parser.add_argument(
+        "--no-verify-cache", action="store_true", help="verify every server chain (ClientContext)"
+    )
     args, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    hs_runs, bulk_runs, bulk = (40, 2, 16 * MiB) if args.quick else (200, 5, 64 * MiB)
-    lite_runs, lite_bulk = (3, 1 * MiB) if args.quick else (10, 2 * MiB)
+    connections, bulk_runs, bulk_size = (
+        (100, 2, 16 * MiB) if args.quick else (args.connections, 5, 64 * MiB)
+    )
+    lite_runs = 3 if args.quick else 10
 
     with tempfile.TemporaryDirectory(prefix="tlsengine-bench-") as tmp:
         pki = make_pki(Path(tmp))
-        files = pki["files"]
-        identities = pki["identities"]
-        server = Server(files)  # type: ignore[arg-type]
-        try:
-            port = server.port
-            print(f"server: Python ssl / {ssl.OPENSSL_VERSION}, TLS 1.3, CERT_REQUIRED")
-            check_stock_tlslite(files, port)  # type: ignore[arg-type]
-            for spec in ("p256", "rsa2048"):
-                clients: list[Client] = [
-                    SslClient(files, spec),  # type: ignore[arg-type]
-                    EngineClient(files, identities[spec]),  # type: ignore[arg-type,index]
-                    TlsliteClient(files, spec, workaround=True),  # type: ignore[arg-type]
-                ]
-                print(f"\nhandshake with client auth, {spec} identity (median ms, ratio vs ssl):")
-                report(
-                    clients,
-                    lambda c: one_handshake(c, port),
-                    hs_runs,
-                    lambda c: one_handshake(c, port),
-                    lite_runs,
-                    lambda t, base: f"{t * 1e3:8.2f} ms   x{t / base:6.2f}",
-                    lambda c, n: f"{n} runs",
-                    lambda c, t: f"client CPU {t * 1e3:6.2f} ms",
-                )
-            clients = [
-                SslClient(files, "p256"),  # type: ignore[arg-type]
-                EngineClient(files, identities["p256"]),  # type: ignore[arg-type,index]
-                TlsliteClient(files, "p256", workaround=True),  # type: ignore[arg-type]
-            ]
-
-            def size_of(c: Client) -> int:
-                return lite_bulk if c.name.startswith("tlslite") else bulk
-
-            for label, fn in (("upload", upload), ("download", download)):
-                print(f"\nbulk {label} (median MB/s, ratio vs ssl):")
-                report(
-                    clients,
-                    lambda c, f=fn: f(c, port, bulk),
-                    bulk_runs,
-                    lambda c, f=fn: f(c, port, lite_bulk),
-                    1,
-                    lambda r, base: f"{r / 1e6:8.1f} MB/s x{r / base:6.3f}",
-                    lambda c, n: f"{n} x {size_of(c) // MiB} MiB",
-                    lambda c, t: f"client CPU {size_of(c) / max(t, 1e-9) / 1e6:7.0f} MB per CPU-s",
-                )
-            if args.profile:
-                ours = EngineClient(files, identities["p256"])  # type: ignore[arg-type,index]
-                profile(
-                    "50 handshakes, p256", lambda: [one_handshake(ours, port) for _ in range(50)]
-                )
-                profile(f"download {bulk // MiB} MiB", lambda: download(ours, port, bulk))
-                profile(f"upload {bulk // MiB} MiB", lambda: upload(ours, port, bulk))
-        finally:
-            server.close()
+        files: dict[str, Path] = pki["files"]  # type: ignore[assignment]
+        identities: dict[str, object] = pki["identities"]  # type: ignore[assignment]
+        print(
+            f"server: Python ssl / {ssl.OPENSSL_VERSION} in its own process, TLS 1.3, "
+            "client certificate required, no tickets"
+        )
+        print("per connection: connect, 4 bytes each way, close; medians")
+        cache = "off" if args.no_verify_cache else "on (default)"
+        print(f"tlsengine: ClientContext.connect(), verification cache {cache}\n")
+        rows: list[Row] = []
+        bulk_rows: dict[str, dict[str, tuple[float, float]]] = {}
+        for server_spec in KEYS:
+            server = Server(
+                files[f"server_{server_spec}"], files[f"server_{server_spec}_key"], files["ca"]
+            )
+            try:
+                if server_spec == "p256":
+                    check_stock_tlslite(files, server.port)
+                print(f"\n{server_spec} server certificate:")
+                for spec in KEYS:
+                    clients: list[Client] = [
+                        SslClient(files, spec),
+                        EngineClient(files, identities[spec], not args.no_verify_cache),
+                    ]
+                    got = interleaved(clients, server, connections, args.block, args.block)
+                    row = Row(
+                        f"{server_spec} server, {spec} client",
+                        got["tlsengine"].medians(),
+                        got["ssl"].medians(),
+                    )
+                    rows.append(row)
+                    print_row(row, len(got["ssl"].wall))
+                    lite_row(TlsliteClient(files, spec, workaround=True), server.port, lite_runs)
+                if server_spec == "p256" and not args.no_bulk:
+                    clients = [SslClient(files, "p256"), EngineClient(files, identities["p256"])]
+                    bulk_rows = bulk(clients, server.port, bulk_size, bulk_runs)
+                    for label, by_client in bulk_rows.items():
+                        base = by_client["ssl"][0]
+                        print(f"\nbulk {label}, {bulk_size // MiB} MiB x {bulk_runs} (median):")
+                        for name, (rate, per_cpu) in by_client.items():
+                            print(f"    {name:<10} {rate / 1e6:7.1f} MB/s x{rate / base:5.2f}   "
+                                  f"{per_cpu / 1e6:6.0f} MB per client CPU-s")  # fmt: skip
+                if args.profile and server_spec == "p256":
+                    ours = EngineClient(files, identities["p256"])
+                    profile(
+                        "200 connections, p256",
+                        lambda o=ours, port=server.port: [ping(o, port) for _ in range(200)],
+                    )
+            finally:
+                server.close()
+        if args.markdown:
+            print("\n" + markdown(rows, bulk_rows, bulk_size))
     return 0
 
 

@@ -307,6 +307,21 @@ def test_ca_name_of_an_intermediate_selects_its_leaves(
     assert verdicts(tls.selection)["client-a"][0] == "ca-mismatch"
     record = srv.next_record()
     assert record.accepted, record.error
+    assert record.subjects == [  # the self-signed root is left out (RFC 8446 4.4.2)
+        subject_of(below),
+        intermediate.name.rfc4514_string(),
+    ]
+
+
+def test_send_client_root_sends_the_whole_chain(peers: Peers, root_ca: CA) -> None:
+    """ClientContext(send_client_root=True) puts the self-signed root back in our chain."""
+    intermediate = root_ca.intermediate("tlsengine Test Issuing CA A2")
+    below = intermediate.identity("client A2", "p256", alias="client-a2")
+    srv = peers.tlslite(require_client_cert=True, trusted=[root_ca.certificate])
+    tls, _ = fetch(context(peers.pki, [below], send_client_root=True), srv.address)
+    assert_sent(tls, below)
+    record = srv.next_record()
+    assert record.accepted, record.error
     assert record.subjects == [
         subject_of(below),
         intermediate.name.rfc4514_string(),

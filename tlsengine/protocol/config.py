@@ -105,6 +105,7 @@ class ClientConfig:
     max_version: str = "TLSv1.3"
     min_version: str = "TLSv1.2"
     post_handshake_auth: bool = True
+    send_client_root: bool = False  # a self-signed root ending our chain is left out
     #: TLS 1.2 server-initiated renegotiation: "never", "once" or "freely" (RFC 5746 only).
     renegotiation: str = "once"
     now: datetime | None = None

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.constant_time import bytes_eq
-from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL
 from tlslite.extensions import (
     ECPointFormatsExtension,
@@ -60,7 +59,7 @@ from .prf import (
 )
 from .record import RecordProtection12, fatal
 from .tls13 import HeldSession, State
-from .wire import SCHEME_CODES, decode, encode_handshake, extensions_by_type
+from .wire import SCHEME_CODES, chain_der, decode, encode_handshake, extensions_by_type
 from .wire12 import (
     decode_certificate12,
     decode_certificate_request12,
@@ -527,7 +526,8 @@ class TLS12Handshake:
         return message
 
     def _client_certificate12(self, identity: Identity | None) -> bytes:
-        ders = [c.public_bytes(Encoding.DER) for c in identity.chain] if identity else []
+        # RFC 5246 7.4.2 lets the self-signed root go, as RFC 8446 4.4.2 does (same option)
+        ders = chain_der(identity.chain, self.config.send_client_root) if identity else ()
         self._trace(
             "out",
             "Certificate",

@@ -14,39 +14,17 @@ The class is a mixin: ``ClientConnection`` (connection.py) supplies the record I
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.constant_time import bytes_eq
-from cryptography.hazmat.primitives.serialization import Encoding
 from tlslite.constants import TLS_1_1_DOWNGRADE_SENTINEL, TLS_1_2_DOWNGRADE_SENTINEL, TLS_1_3_HRR
-from tlslite.extensions import (
-    ALPNExtension,
-    ClientKeyShareExtension,
-    CookieExtension,
-    KeyShareEntry,
-    PreSharedKeyExtension,
-    PskIdentity,
-    PskKeyExchangeModesExtension,
-    SignatureAlgorithmsExtension,
-    SNIExtension,
-    SupportedGroupsExtension,
-    SupportedVersionsExtension,
-    TLSExtension,
-)
-from tlslite.messages import (
-    CertificateRequest,
-    CertificateVerify,
-    ClientHello,
-    EncryptedExtensions,
-    NewSessionTicket,
-    ServerHello,
-)
+from tlslite.messages import NewSessionTicket
 
 from ..errors import (
     CertificateVerificationError,
@@ -84,13 +62,31 @@ from .wire import (
     EXT_POST_HANDSHAKE_AUTH,
     SCHEME_CODES,
     certificate_request_fields,
+    chain_der,
     check_certificate_entries,
     checked_extensions,
     decode,
     decode_certificate13_entries,
+    decode_certificate_request13,
+    decode_certificate_verify13,
+    decode_encrypted_extensions,
+    decode_server_hello,
     encode_certificate13,
+    encode_certificate_verify13,
+    encode_client_hello,
     encode_handshake,
+    ext_alpn,
+    ext_cookie,
+    ext_empty,
+    ext_key_share,
+    ext_pre_shared_key,
+    ext_psk_key_exchange_modes,
+    ext_server_name,
+    ext_signature_algorithms,
+    ext_supported_groups,
+    ext_supported_versions,
     extensions_by_type,
+    server_leaf,
 )
 
 if TYPE_CHECKING:
@@ -303,15 +299,6 @@ def _sni_bytes(server_name: str | None) -> bytes | None:
     return name
 
 
-def _allows_signing(leaf: x509.Certificate) -> bool:
-    """RFC 8446 4.4.2.2: digitalSignature MUST be set when the KeyUsage extension is there."""
-    try:
-        usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return True
-    return usage.digital_signature
-
-
 def _alpn_bytes(protocols: Sequence[str]) -> list[bytes]:
     out = []
     for protocol in protocols:
@@ -465,49 +452,33 @@ class TLS13Handshake:
             for group in wanted:
                 share = KeyShare(group, seed=cfg.seed)
                 self._shares[share.code] = share
-        exts: list[Any] = []
+        exts: list[tuple[int, bytes]] = []
         if self._sni is not None:
-            exts.append(SNIExtension().create(bytearray(self._sni)))
-        exts.append(SupportedGroupsExtension().create([GROUPS[g] for g in cfg.groups]))
-        exts.append(
-            SignatureAlgorithmsExtension().create(
-                [divmod(SCHEME_CODES[s], 256) for s in cfg.signature_schemes]
-            )
-        )
+            exts.append(ext_server_name(self._sni))
+        exts.append(ext_supported_groups([GROUPS[g] for g in cfg.groups]))
+        exts.append(ext_signature_algorithms([SCHEME_CODES[s] for s in cfg.signature_schemes]))
         if self._alpn:
-            exts.append(ALPNExtension().create([bytearray(p) for p in self._alpn]))
+            exts.append(ext_alpn(self._alpn))
         suites: list[int] = []
         if self._offer12:  # extended_master_secret, renegotiation_info, ec_point_formats
-            exts += self._tls12_client_hello_extensions()
+            exts += [(e.extType, bytes(e.extData)) for e in self._tls12_client_hello_extensions()]
         if self._offer13:
             suites += [CIPHER_SUITES[s].code for s in cfg.cipher_suites]
-            exts.append(
-                SupportedVersionsExtension().create([TLS13, TLS12] if self._offer12 else [TLS13])
-            )
-            exts.append(PskKeyExchangeModesExtension().create([1]))  # psk_dhe_ke
+            exts.append(ext_supported_versions([0x0304, 0x0303] if self._offer12 else [0x0304]))
+            exts.append(ext_psk_key_exchange_modes([1]))  # psk_dhe_ke
             if cfg.post_handshake_auth and self._identities:
-                exts.append(TLSExtension(extType=EXT_POST_HANDSHAKE_AUTH).create(bytearray()))
+                exts.append(ext_empty(EXT_POST_HANDSHAKE_AUTH))
             if self._cookie is not None:
-                exts.append(CookieExtension().create(bytearray(self._cookie)))
-            exts.append(
-                ClientKeyShareExtension().create(
-                    [
-                        KeyShareEntry().create(s.code, bytearray(s.public))
-                        for s in self._shares.values()
-                    ]
-                )
-            )
+                exts.append(ext_cookie(self._cookie))
+            exts.append(ext_key_share([(s.code, s.public) for s in self._shares.values()]))
         if self._offer12:
             suites += [CIPHER_SUITES_12[s].code for s in cfg.cipher_suites_12]
-        self._offered_exts = {e.extType for e in exts}
-        hello = ClientHello().create(
-            (3, 3),
-            bytearray(self._random),
-            bytearray(self._session_id),
-            suites,
-            extensions=exts,
-        )
-        raw = bytes(hello.write()) if self._offer is None else self._sign_psk(hello, self._offer)
+        if self._offer is not None:  # pre_shared_key goes last, its binder filled in below
+            exts.append(self._psk_extension(self._offer))
+        self._offered_exts = {ext_type for ext_type, _ in exts}
+        raw = encode_client_hello(self._random, self._session_id, suites, exts)
+        if self._offer is not None:
+            raw = self._sign_psk(raw, self._offer)
         self._client_hello = raw
         self._hs.update(raw)
         self._send_handshake_flight([raw])
@@ -532,7 +503,7 @@ class TLS13Handshake:
     # ------------------------------------------------------------------ WAIT_SH
 
     def _handle_server_hello(self, raw: bytes, events: list[Event]) -> None:
-        hello = decode(ServerHello, raw, "ServerHello")
+        hello = decode_server_hello(raw)
         if hello.random == TLS_1_3_HRR:
             self._handle_hello_retry_request(hello, raw)
             return
@@ -700,7 +671,7 @@ class TLS13Handshake:
                 state=self.state.value,
                 error=DecodeError,
             )
-        message = decode(EncryptedExtensions, raw, "EncryptedExtensions")
+        message = decode_encrypted_extensions(raw)
         exts = extensions_by_type(message, allowed, "EncryptedExtensions", self.state.value)
         self._hs.update(raw)
         self._accept_alpn(exts.get(EXT_ALPN))
@@ -725,31 +696,26 @@ class TLS13Handshake:
     def _handle_certificate_request(self, raw: bytes, events: list[Event]) -> None:
         post_handshake = self.state is State.CONNECTED
         checked_extensions(raw, "CertificateRequest", None, self.state.value)
-        message = decode(lambda: CertificateRequest(TLS13), raw, "CertificateRequest")
+        message = decode_certificate_request13(raw)
         context = bytes(message.certificate_request_context)
         if post_handshake and not context:
             raise fatal("illegal_parameter", "post-handshake CertificateRequest needs a context")
         if not post_handshake and context:
             raise fatal("illegal_parameter", "CertificateRequest context must be empty here")
-        fields = certificate_request_fields(message, self.state.value)
-        info = _make_request_info(
-            context=context,
-            post_handshake=post_handshake,
-            server_name=self._server_name,
-            **fields,
-        )
+        info = _request_info(raw, self.state.value, post_handshake, self._server_name)
         self.certificate_request = info
-        self._trace(
-            "in",
-            "CertificateRequest",
-            post_handshake=post_handshake,
-            certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
-            signature_schemes=list(info.signature_schemes),
-            signature_schemes_cert=None
-            if info.signature_schemes_cert is None
-            else list(info.signature_schemes_cert),
-            oid_filters=[oid for oid, _ in info.oid_filters],
-        )
+        if self.config.trace:
+            self._trace(
+                "in",
+                "CertificateRequest",
+                post_handshake=post_handshake,
+                certificate_authorities=[n.rfc4514_string() for n in info.certificate_authorities],
+                signature_schemes=list(info.signature_schemes),
+                signature_schemes_cert=None
+                if info.signature_schemes_cert is None
+                else list(info.signature_schemes_cert),
+                oid_filters=[oid for oid, _ in info.oid_filters],
+            )
         if post_handshake:
             self._answer_post_handshake_request(raw, info, context, events)
             return
@@ -777,31 +743,31 @@ class TLS13Handshake:
 
     def _load_server_leaf(self, ders: list[bytes]) -> None:
         """Keep the chain and the leaf's public key (TLS 1.2 and 1.3); trace the leaf."""
-        try:  # cryptography parses lazily: touch what we use now, while errors are ours
-            leaf = x509.load_der_x509_certificate(ders[0])
-            self._server_public_key = leaf.public_key()
-            subject, issuer = leaf.subject.rfc4514_string(), leaf.issuer.rfc4514_string()
-            signing_allowed = _allows_signing(leaf)
+        try:  # parsed once per distinct leaf; errors are still ours to translate
+            leaf = server_leaf(ders[0])
         except Exception as exc:  # ValueError, KeyError, UnsupportedAlgorithm, ...
             raise fatal(
                 "bad_certificate",
                 f"server certificate does not parse: {exc or type(exc).__name__}",
                 error=CertificateVerificationError,
             ) from None
-        if not signing_allowed:
+        if not leaf.signing_allowed:
             raise fatal(
                 "illegal_parameter",
-                f"server certificate {subject} has a KeyUsage without digitalSignature, so "
-                "its key may not sign the handshake (RFC 8446 4.4.2.2, RFC 5246 7.4.2)",
+                f"server certificate {leaf.subject} has a KeyUsage without digitalSignature, "
+                "so its key may not sign the handshake (RFC 8446 4.4.2.2, RFC 5246 7.4.2)",
                 error=CertificateVerificationError,
             )
+        self._server_public_key = leaf.public_key
         self.peer_certificates = ders
-        self._trace("in", "Certificate", chain_length=len(ders), subject=subject, issuer=issuer)
+        self._trace(
+            "in", "Certificate", chain_length=len(ders), subject=leaf.subject, issuer=leaf.issuer
+        )
 
     # ------------------------------------------------------------------ WAIT_CV
 
     def _handle_certificate_verify(self, raw: bytes, events: list[Event]) -> None:
-        message = decode(lambda: CertificateVerify(TLS13), raw, "CertificateVerify")
+        message = decode_certificate_verify13(raw)
         hi, lo = message.signatureAlgorithm
         scheme = scheme_name(hi << 8 | lo)
         if scheme not in self.config.signature_schemes or scheme not in CV_SCHEMES:
@@ -889,7 +855,7 @@ class TLS13Handshake:
         """Select an identity and build Certificate (+ CertificateVerify), hashing both."""
         identity, scheme = self._select_identity()
         self._answered_certificate_request = True
-        ders = [c.public_bytes(Encoding.DER) for c in identity.chain] if identity else []
+        ders = chain_der(identity.chain, self.config.send_client_root) if identity else ()
         certificate = encode_certificate13(context, ders)
         transcript.update(certificate)
         messages = [certificate]
@@ -907,8 +873,7 @@ class TLS13Handshake:
                 signature = sign(identity.private_key, scheme, content)
             except IdentityError as exc:
                 raise fatal("internal_error", f"cannot sign CertificateVerify: {exc}") from None
-            body = SCHEME_CODES[scheme].to_bytes(2, "big") + len(signature).to_bytes(2, "big")
-            verify = encode_handshake(CERTIFICATE_VERIFY, body + signature)
+            verify = encode_certificate_verify13(SCHEME_CODES[scheme], signature)
             transcript.update(verify)
             messages.append(verify)
             self._trace("out", "CertificateVerify", scheme=scheme)
@@ -1055,18 +1020,21 @@ class TLS13Handshake:
         self._trace("local", "SessionNotOffered", reason=why)
         return None
 
-    def _sign_psk(self, hello: ClientHello, ticket: SessionTicket) -> bytes:
-        """Encode ``hello`` with pre_shared_key last, its binder over the truncated hello.
+    def _psk_extension(self, ticket: SessionTicket) -> tuple[int, bytes]:
+        """pre_shared_key naming ``ticket``, with a zero binder for `_sign_psk` to replace."""
+        assert self.config.clock is not None and ticket.received_at is not None
+        age_ms = int((self.config.clock() - ticket.received_at) * 1000)
+        size = CIPHER_SUITES[ticket.cipher].hash_length
+        return ext_pre_shared_key([(ticket.ticket, (age_ms + ticket.age_add) % 2**32)], [size])
+
+    def _sign_psk(self, hello: bytes, ticket: SessionTicket) -> bytes:
+        """``hello`` (pre_shared_key last) with its binder over the truncated hello.
 
         RFC 8446 4.2.11.2: the binder covers the transcript up to the binders list (after a
         HelloRetryRequest, message_hash(ClientHello1) and the HRR come first).
         """
-        assert self.config.clock is not None and ticket.received_at is not None
-        age_ms = int((self.config.clock() - ticket.received_at) * 1000)
         size = CIPHER_SUITES[ticket.cipher].hash_length
-        identity = PskIdentity().create(bytearray(ticket.ticket), (age_ms + ticket.age_add) % 2**32)
-        hello.extensions.append(PreSharedKeyExtension().create([identity], [bytearray(size)]))
-        truncated = bytes(hello.psk_truncate())
+        truncated = hello[: -(2 + 1 + size)]  # binders<2>: one binder<1> of ``size`` bytes
         if self._hrr_seen:
             transcript = self._hs.copy()
             transcript.update(truncated)
@@ -1185,6 +1153,22 @@ _VERIFICATION_ALERTS = {
 
 def _verification_alert(exc: CertificateVerificationError) -> str:
     return _VERIFICATION_ALERTS.get(exc.rule or "", "bad_certificate")
+
+
+@functools.lru_cache(maxsize=64)
+def _request_info(
+    raw: bytes, state: str, post_handshake: bool, server_name: str | None
+) -> CertificateRequestInfo:
+    """The CertificateRequestInfo of one CertificateRequest message, decoded once per
+    distinct message: a server sends the same request every time, and normalising its CA
+    names is the costly part. The info is frozen, so connections may share it."""
+    message = decode_certificate_request13(raw)
+    return _make_request_info(
+        context=bytes(message.certificate_request_context),
+        post_handshake=post_handshake,
+        server_name=server_name,
+        **certificate_request_fields(message, state),
+    )
 
 
 def _make_request_info(**kwargs: Any) -> CertificateRequestInfo:

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from ..errors import HandshakeError, TLSEngineError, TLSError, TLSTimeout
 from ..protocol.events import ConnectionClosed, DataReceived
-from .context import ClientContext, normalize_hostname
+from .context import ClientContext, normalize_hostname, set_nodelay
 
 #: StreamReader buffer limit, as asyncio's default.
 LIMIT = 2**16
@@ -234,6 +234,9 @@ async def open_connection(
         transport, protocol = await loop.create_connection(
             lambda: _TLSProtocol(conn, reader), host, port
         )
+        raw = transport.get_extra_info("socket")
+        if raw is not None:  # asyncio turns Nagle off itself; the context may turn it on
+            set_nodelay(raw, context.tcp_nodelay)
         try:
             await protocol.handshake
         except BaseException:  # failure or cancellation (timeout): never leak the socket

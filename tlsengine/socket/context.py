@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import CertificateVerificationError, TLSError
 from ..identity.model import Identity
 from ..identity.store import IdentityStore
+from ..verify.cache import VerificationCache
 from ..verify.chain import PROFILES, Profile, ServerVerifier
 from ..verify.roots import TrustRoots, load_roots
 from .sessions import SessionCache, SessionKey
@@ -48,6 +49,21 @@ class ClientContext:
     renegotiation (RFC 5746 secure renegotiation only): ``never`` answers a HelloRequest
     with a no_renegotiation warning, ``once`` (default) allows one per connection,
     ``freely`` any number. TLS 1.3 connections cannot renegotiate.
+
+    ``tcp_nodelay`` (default on) sets ``TCP_NODELAY`` on every TCP socket this context
+    opens or wraps, as Go, curl and urllib3 do: without it the small record that follows
+    our Finished flight waits for the server's delayed ACK (Nagle), about 40 ms per
+    connection on Linux. ``False`` leaves sockets as the kernel or the caller made them.
+
+    ``send_client_root`` (default off): our Certificate leaves out a self-signed root that
+    ends the identity's chain (RFC 8446 section 4.4.2: the server must hold its trust anchor
+    anyway); ``True`` sends the whole chain, for servers that want to see it.
+
+    ``verify_cache`` (default on): a server chain that verified is not verified again for
+    the same server name for up to 5 minutes (`tlsengine.verify.cache.DEFAULT_TTL`) and never
+    past a certificate's ``not_after``; failures are always re-checked. ``False`` turns it
+    off; a `VerificationCache` instance sets its own TTL and size (and may be shared: its
+    keys include the trust roots, so contexts with different roots never share entries).
 
     ``resumption`` (default on) keeps the sessions servers hand out (TLS 1.3 tickets) in
     ``self.sessions``, a `SessionCache` in memory only, and offers one at the next
@@ -85,6 +101,9 @@ class ClientContext:
         verify_profile: Profile = "webpki",
         cipher_suites: Sequence[str] | None = None,
         groups: Sequence[str] | None = None,
+        tcp_nodelay: bool = True,
+        send_client_root: bool = False,
+        verify_cache: bool | VerificationCache = True,
         resumption: bool = True,
         hooks: Any = None,
     ) -> None:
@@ -123,6 +142,17 @@ class ClientContext:
             cipher_suites, "cipher_suites", "prf", "ALL_CIPHER_SUITES"
         )
         self.groups = _check_names(groups, "groups", "keyshare", "GROUPS")
+        self.tcp_nodelay = bool(tcp_nodelay)
+        self.send_client_root = bool(send_client_root)
+        if not isinstance(verify_cache, bool | VerificationCache):
+            raise TLSError("verify_cache must be True, False or a VerificationCache")
+        self.verify_cache: VerificationCache | None = (
+            verify_cache
+            if isinstance(verify_cache, VerificationCache)
+            else VerificationCache()
+            if verify_cache
+            else None
+        )
         self.resumption = bool(resumption)
         self.hooks = _check_hooks(hooks)
         self.sessions = SessionCache()
@@ -157,6 +187,8 @@ class ClientContext:
         """
         server_hostname = normalize_hostname(server_hostname)
         verifier = self._verifier_for(server_hostname)
+        if self.tcp_nodelay:
+            set_nodelay(sock, True)
 
         def factory() -> Any:
             return self._connection(
@@ -241,6 +273,7 @@ class ClientContext:
                 roots,
                 check_hostname=self.check_hostname,
                 profile=self.verify_profile,
+                cache=self.verify_cache,
             )
             self._verifier = verifier
         return verifier
@@ -287,6 +320,7 @@ class ClientContext:
             max_version=self.maximum_version,
             min_version=self.minimum_version,
             post_handshake_auth=self.post_handshake_auth,
+            send_client_root=self.send_client_root,
             renegotiation=self.renegotiation,
             trace=self.trace,
         )
@@ -359,6 +393,17 @@ class ClientContext:
         index = IdentityIndex(snapshot)
         self._index_cache = (snapshot, index)
         return index
+
+
+def set_nodelay(sock: socket.socket, on: bool) -> None:
+    """Turn Nagle's algorithm off (``on=True``) or back on for a TCP socket; any other
+    socket (AF_UNIX, a socketpair in tests, an already closed one) is left alone."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
+    except OSError:
+        pass  # not connected yet, or already closed: the handshake will say what is wrong
 
 
 def _peer_port(sock: socket.socket) -> int | None:
@@ -481,4 +526,4 @@ def normalize_hostname(name: str | bytes | None) -> str | None:
         raise TLSError(f"server_hostname {name!r} is not a valid IDNA host name: {exc}") from exc
 
 
-__all__ = ["ClientContext", "VERSIONS", "RENEGOTIATION", "normalize_hostname"]
+__all__ = ["ClientContext", "VERSIONS", "RENEGOTIATION", "normalize_hostname", "set_nodelay"]

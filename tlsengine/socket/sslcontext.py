@@ -42,6 +42,7 @@ from .context import (
     _check_identities,
     _peer_port,
     normalize_hostname,
+    set_nodelay,
 )
 from .tlsobject import TLSObject, ssl_compatible
 from .tlssocket import TLSSocket, certificate_dict
@@ -222,6 +223,8 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         factory, name, verified = self._connection_factory(
             server_side, server_hostname, session, _peer_port(sock)
         )
+        if self._client_context().tcp_nodelay:  # as ClientContext.wrap_socket does
+            set_nodelay(sock, True)
         tls = _SSLSocket(
             sock,
             factory,

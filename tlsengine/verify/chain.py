@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -41,6 +42,7 @@ from cryptography.x509.verification import (
 )
 
 from ..errors import CertificateVerificationError
+from .cache import VerificationCache, roots_identity
 from .roots import TrustRoots
 
 Profile = Literal["webpki", "relaxed"]
@@ -112,6 +114,10 @@ class ServerVerifier:
     ``now`` pins the validation time (tests, replays); otherwise the clock is read at each
     call. ``check_hostname=False`` still validates the path, like ``ssl`` with
     ``check_hostname=False`` and ``CERT_REQUIRED``.
+
+    ``cache``: a `VerificationCache` consulted by the handshake path (``bind``), so a chain
+    that verified recently for the same name is not verified again; None turns it off.
+    Calling the verifier directly always verifies.
     """
 
     def __init__(
@@ -121,17 +127,25 @@ class ServerVerifier:
         check_hostname: bool = True,
         profile: Profile = "webpki",
         now: datetime.datetime | None = None,
+        cache: VerificationCache | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise CertificateVerificationError(
                 f"unknown verify profile {profile!r}; use 'webpki' or 'relaxed'", rule="profile"
             )
-        if isinstance(roots, TrustRoots):
-            self._store = roots.store
-        elif isinstance(roots, Store):
+        if isinstance(roots, Store):
             self._store = roots
+            self._anchors: TrustRoots | None = None
         else:
-            self._store = TrustRoots(tuple(roots), "the given certificates").store
+            trust = (
+                roots
+                if isinstance(roots, TrustRoots)
+                else TrustRoots(tuple(roots), "the given certificates")
+            )
+            self._store = trust.store
+            self._anchors = trust
+        self.cache = cache
+        self._roots_id: bytes | None = None
         self.check_hostname = check_hostname
         self.profile: Profile = profile
         self.now = now
@@ -172,9 +186,33 @@ class ServerVerifier:
         """The one-argument callable the sans-IO protocol's ``verify_chain`` expects."""
 
         def verify_chain(chain_der: list[bytes]) -> None:
-            self(chain_der, server_name)
+            self.verify_cached(chain_der, server_name)
 
         return verify_chain
+
+    def verify_cached(self, chain_der: list[bytes], server_name: str | None) -> None:
+        """Verify unless the cache holds a live verdict for exactly this chain and name."""
+        cache = self.cache
+        if cache is None:
+            self(chain_der, server_name)
+            return
+        name = server_name if self.check_hostname else None
+        key = cache.key(chain_der, name, self._roots_key(), self.profile, self.check_hostname)
+        now = self.now.timestamp() if self.now is not None else cache.clock()
+        if cache.hit(key, now):
+            return
+        path = self(chain_der, server_name)
+        cache.remember(key, path, now)
+
+    def _roots_key(self) -> bytes:
+        """The trust roots' identity in cache keys (computed once: a digest of the anchors,
+        or, for a bare Store whose anchors cannot be listed, a token unique to this verifier)."""
+        if self._roots_id is None:
+            if self._anchors is not None:
+                self._roots_id = roots_identity(self._anchors)
+            else:
+                self._roots_id = b"store:" + os.urandom(16)
+        return self._roots_id
 
 
 def _leaf_subject(leaf: x509.Certificate) -> DNSName | IPAddress:
