@@ -136,3 +136,25 @@ def test_tls12_refusal_in_the_handshake(peers: Peers, only_b: Path, root_ca: CA)
     srv = peers.openssl(client_cas=peers.cas(root_ca), verify="require", tls="1.2")
     report = probe(peers, srv.port, only_b)
     assert (report["outcome"], report["signal"], report["sent"]) == ("rejected", "alert", "empty")
+
+
+@pytest.mark.parametrize(
+    ("servername", "cafile", "remedy"),
+    [
+        ("wrong.example", "server", "(--servername NAME with a name it covers, or --insecure"),
+        ("localhost", "other", "(--cafile FILE with its CA, or --insecure"),
+    ],
+)
+def test_unverified_server_remedy_fits_the_failure(
+    peers: Peers, fits_a: Path, root_ca: CA, other_root_ca: CA, tmp_path: Path,
+    servername: str, cafile: str, remedy: str,
+) -> None:  # fmt: skip
+    """Met as a new user: a name mismatch was answered with '--cafile FILE with its CA',
+    which cannot help; the fix for a wrong name is the name."""
+    require_tool("openssl")
+    srv = peers.openssl(client_cas=peers.cas(root_ca), verify="require")
+    trust = peers.pki.ca_file if cafile == "server" else peers.cas(other_root_ca)
+    args = ["probe", f"127.0.0.1:{srv.port}", "--servername", servername]
+    text = tlsengine(*args, "--cafile", str(trust), "--pkcs12", str(fits_a))
+    assert text.returncode == 1
+    assert remedy in text.stdout, text.stdout

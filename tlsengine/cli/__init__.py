@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 from collections.abc import Collection, Sequence
@@ -101,3 +102,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+#: 128 + SIGPIPE: what a shell reports for cat or grep when the reader of a pipe left early
+STDOUT_CLOSED_STATUS = 141
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``tlsengine get URL | head``): stop quietly.
+
+    Python ignores SIGPIPE, so the write raises instead of ending the process as it would
+    for a C tool; point stdout at /dev/null so the flush at exit does not raise again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return STDOUT_CLOSED_STATUS

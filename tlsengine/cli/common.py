@@ -32,6 +32,7 @@ DEFAULT_VERSIONS = ("TLSv1.2", "TLSv1.3")
 
 # The library's advice names its Python keywords; a CLI user needs the option instead.
 _CLI_WORDING = (
+    ("; on an SSLContext, load_verify_locations)", ")"),
     ("pass cafile=/cadata= with", "pass --cafile FILE with"),
     ("pass cafile= or cadata=", "pass --cafile FILE"),
     (
@@ -160,6 +161,8 @@ def offered_versions(args: argparse.Namespace) -> tuple[str, ...]:
 
 def split_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
     """``host:port``, ``[v6]:port`` or a bare host."""
+    if "://" in text:
+        raise SystemExit(f"tlsengine: {text!r} is a URL; use HOST:PORT{_url_hint(text)}")
     host, port = text, default_port
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
@@ -171,6 +174,24 @@ def split_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
     if not host:
         raise SystemExit(f"tlsengine: {text!r} has no host; use HOST:PORT")
     return host, port
+
+
+def _url_hint(url: str) -> str:
+    """The ", here: HOST:PORT" hint for a pasted URL, so the user need not work it out."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or 443
+    except ValueError:  # a bad port or bracket: no hint rather than a wrong one
+        return ""
+    if not host:
+        return ""
+    shown = f"[{host}]" if ":" in host else host
+    path = (
+        f" (and --http-get {parts.path} to fetch its path)" if parts.path not in ("", "/") else ""
+    )
+    return f", here: {shown}:{port}{path}"
 
 
 def _port(text: str, whole: str) -> int:

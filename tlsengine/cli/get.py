@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         with response:
             try:
                 _write(response, args)
+            except BrokenPipeError:
+                raise  # stdout's reader left (`| head`): main() ends quietly
             except (TLSEngineError, OSError) as exc:
                 _summary(response.tls, log, args)
                 return fail(exc, offered)
@@ -124,12 +126,23 @@ def _context(args: argparse.Namespace, log: RequestLog) -> Any:
     if args.insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+        _quiet_insecure_warning()
     elif args.cafile:
         context.load_verify_locations(cafile=args.cafile)
     if args.version:
         version = ssl.TLSVersion.TLSv1_2 if args.version == "TLSv1.2" else ssl.TLSVersion.TLSv1_3
         context.minimum_version = context.maximum_version = version
     return context
+
+
+def _quiet_insecure_warning() -> None:
+    """--insecure is the user's explicit choice (curl -k prints nothing either); urllib3's
+    InsecureRequestWarning would add two lines naming one of its source files."""
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.simplefilter("ignore", InsecureRequestWarning)
 
 
 def _request_from(args: argparse.Namespace) -> tuple[str, dict[str, str], bytes | None]:

@@ -235,9 +235,14 @@ def _print_request(report: dict[str, Any], selection: Any) -> None:
         print("sent: an empty Certificate (no loaded identity fits)")
     elif report["outcome"] == "failed" and selection is not None:
         would = repr(report["chosen"]) if report["chosen"] else "an empty Certificate"
+        remedy = (
+            "--servername NAME with a name it covers"
+            if "(hostname-mismatch)" in (report["error"] or "")  # the rule, as one_line keeps it
+            else "--cafile FILE with its CA"
+        )
         print(
-            "sent: nothing, because the server's certificate did not verify (--cafile FILE "
-            f"with its CA, or --insecure to probe anyway); it would have got {would}"
+            f"sent: nothing, because the server's certificate did not verify ({remedy}, "
+            f"or --insecure to probe anyway); it would have got {would}"
         )
     else:
         print("sent: nothing (the handshake ended before we answered)")

@@ -46,6 +46,11 @@ def identities_from_files(
             f"no PEM certificate could be read from {os.fsdecode(certfile)!r}: {exc}"
         ) from exc
     key_source = certfile if keyfile is None else keyfile
+    if keyfile is None and b"PRIVATE KEY-----" not in data:
+        raise PKCS12FormatError(
+            f"{os.fsdecode(certfile)!r} holds certificates but no private key: pass the key's "
+            "file as keyfile= (load_cert_chain(certfile, keyfile))"
+        )
     key_data = data if keyfile is None else read_source(Path(os.fsdecode(keyfile)))
     key = _pem_private_key(key_data, secret, os.fsdecode(key_source))
     leaf = chain[0]

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from . import der, pbe
 from .model import Identity, PrivateKey, private_key_of, public_key_der
-from .sources import Source, read_source
+from .sources import Source, read_pkcs12
 
 DATA = "1.2.840.113549.1.7.1"
 SIGNED_DATA = "1.2.840.113549.1.7.2"
@@ -143,7 +143,7 @@ def load_pkcs12(
     Raises `PKCS12PasswordError`, `PKCS12FormatError`, `IdentityMismatchError` or
     `UnsupportedKeyError`; nothing else escapes.
     """
-    return parse_pkcs12(read_source(data), password, budget=budget)
+    return parse_pkcs12(read_pkcs12(data), password, budget=budget)
 
 
 def parse_pkcs12(

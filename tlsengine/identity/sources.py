@@ -32,6 +32,55 @@ MAX_SIZE = 64 * 1024 * 1024
 
 _ARMOUR = re.compile(r"-----(BEGIN|END)[^-]*-----")
 _WHITESPACE = re.compile(r"\s+")
+#: PEM labels of what people hand a PKCS#12 loader by mistake (a certificate, a key, a CSR)
+_OTHER_PEM = re.compile(rb"-----BEGIN ([A-Z0-9 ]*(?:CERTIFICATE|KEY|CRL)[A-Z0-9 ]*)-----")
+
+
+def read_pkcs12(data: Source) -> bytes:
+    """`read_source` for a PKCS#12 loader: a PEM certificate or key is refused with a way out."""
+    raw = read_source(data)
+    if raw[:1] != bytes((_SEQUENCE,)):
+        _refuse_java_keystore(raw)
+        refuse_other_pem(raw)
+        return _base64_file(raw) or raw  # else the PKCS#12 parser names what is wrong
+    return raw
+
+
+def _base64_file(raw: bytes) -> bytes | None:
+    """A file holding base64 PKCS#12 (``base64 id.p12 > id.b64``, a secret manager's export),
+    decoded; None when it is not that."""
+    try:
+        text = raw.removeprefix(_UTF8_BOM).decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    decoded = _b64decode(_WHITESPACE.sub("", _ARMOUR.sub("", text)))
+    return decoded if decoded is not None and decoded[:1] == bytes((_SEQUENCE,)) else None
+
+
+#: Magic numbers of Java's own keystore formats, which Java users often hold instead
+_JAVA_KEYSTORES = {b"\xfe\xed\xfe\xed": "a Java JKS", b"\xce\xce\xce\xce": "a Java JCEKS"}
+
+
+def _refuse_java_keystore(raw: bytes) -> None:
+    kind = _JAVA_KEYSTORES.get(raw[:4])
+    if kind is not None:
+        raise PKCS12FormatError(
+            f"not a PKCS#12 but {kind} keystore; convert it with `keytool -importkeystore "
+            "-srckeystore IN.jks -destkeystore OUT.p12 -deststoretype pkcs12`"
+        )
+
+
+def refuse_other_pem(raw: bytes) -> None:
+    """Raise if ``raw`` is a PEM certificate or key: the usual mix-up, which the DER parser
+    alone would report as "unexpected bytes" (or, once decoded, as a malformed PFX)."""
+    found = _OTHER_PEM.search(raw[:65536])
+    if found is None:
+        return
+    raise PKCS12FormatError(
+        f"not a PKCS#12 but PEM text (-----BEGIN {found.group(1).decode()}-----): load a PEM "
+        "certificate and key with SSLContext.load_cert_chain(certfile, keyfile), or bundle "
+        "them into a PKCS#12 with `openssl pkcs12 -export -in CERT -inkey KEY -out FILE.p12`"
+    )
 
 
 def read_source(data: Source) -> bytes:
@@ -70,6 +119,8 @@ def _from_text(text: str) -> bytes:
     if not body:
         raise PKCS12FormatError("empty string: expected base64 PKCS#12 data or a file path")
     raw = _b64decode(body)
+    if raw is not None:  # a certificate decodes to a DER SEQUENCE too
+        refuse_other_pem(text.encode("utf-8", "replace"))
     if raw is not None and raw[:1] == bytes((_SEQUENCE,)):
         return raw
     problem = _not_pkcs12(text, body, raw)
@@ -115,6 +166,7 @@ def _from_bytes(raw: bytes) -> bytes:
         text = raw.removeprefix(_UTF8_BOM).decode("ascii")
     except UnicodeDecodeError:
         return raw  # binary: the PKCS#12 parser names what is wrong with it
+    refuse_other_pem(raw)
     body = _WHITESPACE.sub("", _ARMOUR.sub("", text))
     if body and set(body) <= _BASE64_CHARS:
         decoded = _b64decode(body)

@@ -279,6 +279,25 @@ def _parse_chain(chain_der: list[bytes]) -> list[x509.Certificate]:
     return chain
 
 
+#: Enough names to recognise the certificate; a CDN's may carry hundreds.
+_NAMES_SHOWN = 5
+
+
+def _covered_names(leaf: x509.Certificate) -> str:
+    """The leaf's DNS and IP SANs as ", only: a, b": which name to connect by instead."""
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return ""
+    names = [str(n) for n in san.get_values_for_type(x509.DNSName)]
+    names += [str(n) for n in san.get_values_for_type(x509.IPAddress)]
+    if not names:
+        return ""
+    more = len(names) - _NAMES_SHOWN
+    shown = ", ".join(names[:_NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    return f", only: {shown}"
+
+
 def _translate(
     exc: VerificationError,
     chain: list[x509.Certificate],
@@ -297,11 +316,11 @@ def _translate(
     )
     message = f"server certificate {leaf!r} failed verification ({rule}): {advice}"
     if rule == "hostname-mismatch":
-        message += f"; it does not cover {server_name!r}"
+        message += f"; it does not cover {server_name!r}{_covered_names(chain[0])}"
     if rule == "unknown-issuer":
         message += (
             f"; issuer {chain[-1].issuer.rfc4514_string()!r} is not among the trust roots "
-            "(pass cafile=/cadata= with the server's CA)"
+            "(pass cafile=/cadata= with the server's CA; on an SSLContext, load_verify_locations)"
         )
     if rule in {"policy", "missing-san", "not-a-ca"} and profile == "webpki":
         message += "; for a private PKI consider verify_profile='relaxed'"
