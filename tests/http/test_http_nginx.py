@@ -201,3 +201,21 @@ def test_request_without_context_pools_in_the_default_session(
         assert http.default_session() is shared
     finally:
         shared.close()
+
+
+def test_a_resumed_connection_says_so_in_response_tls(
+    nginx2: TwoHostNginx, loaded: None, context: tlsengine.SSLContext, identities
+) -> None:
+    """A new connection that resumes sees no CertificateRequest, so ``tls.selection`` is None;
+    ``tls.session_reused`` says why, and the identity is the one the session was made with."""
+    a, _ = identities
+    with http.Session(context) as first:
+        r1 = first.get(nginx2.url("a"))
+    assert r1.tls is not None and not r1.tls.session_reused
+    assert r1.tls.certificate_request is not None and r1.tls.client_identity == a
+    with http.Session(context) as second:  # a new pool: a new connection, same context cache
+        r2 = second.get(nginx2.url("a"))
+    assert r2.tls is not None and r2.tls.session_reused
+    assert r2.tls.certificate_request is None and r2.tls.selection is None
+    assert r2.tls.client_identity == a
+    assert parse_text(r2.text)["subject"] == a.subject

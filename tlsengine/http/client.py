@@ -81,6 +81,9 @@ class TLSInfo:
     certificate_request: Any  # CertificateRequestInfo | None
     selection: Any  # Selection | None
     transcript: tuple[Any, ...] = ()  # handshake messages, with trace=True
+    # True when the connection resumed a session: no CertificateRequest came on it, so
+    # certificate_request and selection are None; client_identity is the one sent then.
+    session_reused: bool = False
 
 
 class Response:
@@ -526,6 +529,7 @@ def _tls_info(sock: Any) -> TLSInfo | None:
         certificate_request=sock.certificate_request,
         selection=sock.selection,
         transcript=tuple(getattr(sock, "transcript", None) or ()),
+        session_reused=bool(getattr(sock, "session_reused", False)),
     )
 
 
