@@ -58,7 +58,7 @@ from .prf import (
     key_block,
 )
 from .record import RecordProtection12, fatal
-from .tls13 import HeldSession, State
+from .tls13 import HeldSession, State, unexpected_message
 from .wire import SCHEME_CODES, chain_der, decode, encode_handshake, extensions_by_type
 from .wire12 import (
     decode_certificate12,
@@ -736,14 +736,8 @@ class TLS12Handshake:
             return False
         handler_name = _HANDLERS12.get((self.state, msg_type))
         if handler_name is None:
-            expected = ", ".join(
-                MESSAGE_NAMES_12.get(t, str(t)) for (s, t) in _HANDLERS12 if s is self.state
-            )
-            raise fatal(
-                "unexpected_message",
-                f"unexpected {MESSAGE_NAMES_12.get(msg_type, f'message type {msg_type}')} in "
-                f"TLS 1.2; expected {expected or 'nothing'}",
-                state=self.state.value,
+            raise unexpected_message(
+                self.state, msg_type, _HANDLERS12, MESSAGE_NAMES_12, where=" in TLS 1.2"
             )
         getattr(self, handler_name)(raw, events)
         return False

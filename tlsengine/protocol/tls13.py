@@ -17,7 +17,7 @@ import enum
 import functools
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -1113,19 +1113,28 @@ class TLS13Handshake:
         msg_type = raw[0]
         handler_name = _HANDLERS.get((self.state, msg_type))
         if handler_name is None:
-            expected = ", ".join(
-                MESSAGE_NAMES.get(t, str(t)) for (s, t) in _HANDLERS if s is self.state
-            )
-            raise fatal(
-                "unexpected_message",
-                f"unexpected {MESSAGE_NAMES.get(msg_type, f'message type {msg_type}')}; "
-                f"expected {expected or 'nothing'}",
-                state=self.state.value,
-            )
+            raise unexpected_message(self.state, msg_type, _HANDLERS, MESSAGE_NAMES)
         getattr(self, handler_name)(raw, events)
         if self.state is State.CONNECTED and msg_type == FINISHED:
             self._main_transcript = self._hs
         return msg_type in (SERVER_HELLO, FINISHED, KEY_UPDATE)
+
+
+def unexpected_message(
+    state: State,
+    msg_type: int,
+    handlers: Mapping[tuple[State, int], str],
+    names: Mapping[int, str],
+    where: str = "",
+) -> TLSError:
+    """The error for a message no handler takes in ``state``, naming what would have fitted."""
+    expected = ", ".join(names.get(t, str(t)) for (s, t) in handlers if s is state)
+    got = names.get(msg_type, f"message type {msg_type}")
+    return fatal(
+        "unexpected_message",
+        f"unexpected {got}{where}; expected {expected or 'nothing'}",
+        state=state.value,
+    )
 
 
 _HANDLERS: dict[tuple[State, int], str] = {
