@@ -27,11 +27,11 @@ def test_a_directory_is_called_a_directory(command, good_p12, tmp_path, capsys) 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert f"{folder}: " in err and "is a directory" in err
+    assert err.count(str(folder)) == 1 and "is a directory" in err
 
 
 def test_a_missing_file_is_named(good_p12, tmp_path, capsys) -> None:
     missing = tmp_path / "missing.p12"
     assert main(["probe", "127.0.0.1:9", "--pkcs12", str(missing)]) == 2
     err = capsys.readouterr().err
-    assert "no such PKCS#12 file" in err and str(missing) in err
+    assert "no such PKCS#12 file" in err and err.count(str(missing)) == 1

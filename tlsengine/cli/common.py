@@ -125,7 +125,8 @@ def load_identities(args: argparse.Namespace) -> list[Identity]:
         try:
             identities.extend(load_pkcs12_file(path, password))
         except IdentityError as exc:
-            raise type(exc)(f"{path}: {exc}") from None
+            message = str(exc)  # the loader's own file errors already name it: say it once
+            raise type(exc)(message if path in message else f"{path}: {message}") from None
     return identities
 
 
