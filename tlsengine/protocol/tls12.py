@@ -58,7 +58,7 @@ from .prf import (
     key_block,
 )
 from .record import RecordProtection12, fatal
-from .tls13 import HeldSession, State, unexpected_message
+from .tls13 import ConnectionState, HeldSession, State, unexpected_message
 from .wire import SCHEME_CODES, chain_der, decode, encode_handshake, extensions_by_type
 from .wire12 import (
     decode_certificate12,
@@ -72,7 +72,6 @@ from .wire12 import (
 
 if TYPE_CHECKING:
     from ..identity.model import Identity
-    from .config import ClientConfig
 
 __all__ = ["TLS12Handshake", "RENEGOTIATION_POLICIES", "Session12"]
 
@@ -139,23 +138,10 @@ class Session12(HeldSession):
     client_identity: Identity | None = field(default=None, repr=False)
 
 
-class TLS12Handshake:
+class TLS12Handshake(ConnectionState):
     """The TLS 1.2 client state machine (mixed into ClientConnection beside TLS13Handshake)."""
 
     # supplied by ClientConnection / TLS13Handshake
-    config: ClientConfig
-    state: State
-    handshake_complete: bool
-    version: str | None
-    cipher: str | None
-    alpn_protocol: str | None
-    peer_certificates: list[bytes]
-    certificate_request: Any
-    selection: Any
-    client_identity: Identity | None
-    _identities: tuple[Identity, ...]
-    _answered_certificate_request: bool
-    _write_closed: bool
     _ccs_sent: bool
     _server_name: str | None
     _sni: bytes | None
@@ -167,8 +153,6 @@ class TLS12Handshake:
     _offered_exts: set[int]
     _offer12: bool
     _offer13: bool
-    session_reused: bool
-    session_tickets: list[Any]
     _server_public_key: Any
     _read: Any
     _write: Any

@@ -335,10 +335,10 @@ def _verdict_rows(selection: Any) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the machine
 
 
-class TLS13Handshake:
-    """The TLS 1.3 client state machine (mixed into ClientConnection)."""
+class ConnectionState:
+    """The attributes ClientConnection holds that both version machines read and set
+    (declared once here for the type checker; ClientConnection.__init__ creates them)."""
 
-    # supplied by ClientConnection
     config: ClientConfig
     state: State
     handshake_complete: bool
@@ -349,14 +349,20 @@ class TLS13Handshake:
     certificate_request: Any
     selection: Any
     client_identity: Identity | None
-    transcript: Trace
     session_tickets: list[Any]  # SessionTicket, or a TLS 1.2 tls12.Session12
     session_reused: bool
-    _key_updates_in_a_row: int
-    _tickets_received: int
     _identities: tuple[Identity, ...]
     _answered_certificate_request: bool
     _write_closed: bool
+
+
+class TLS13Handshake(ConnectionState):
+    """The TLS 1.3 client state machine (mixed into ClientConnection)."""
+
+    # supplied by ClientConnection
+    transcript: Trace
+    _key_updates_in_a_row: int
+    _tickets_received: int
 
     def _send_handshake_flight(self, messages: Sequence[bytes]) -> None:
         raise NotImplementedError
