@@ -24,6 +24,20 @@ from tlsengine.identity.pkcs12 import build_pkcs12
 from .client import TIMEOUT, expect_rejection, read_all
 
 KEYSTORE_PASSWORD = "keystore-secret"
+#: (CAs the server trusts, the keystore identity it must get): with both, load order decides
+CHOICES = [("a", "client-a"), ("b", "client-b"), ("ab", "client-b")]
+#: ``openssl s_client``'s lines for the two roots, sorted
+CA_LINES = [
+    "O = tlsengine test PKI, CN = tlsengine Test Root A",
+    "O = tlsengine test PKI, CN = tlsengine Test Root B",
+]
+
+
+def names(info: object) -> list[str]:
+    """The CA names of a CertificateRequestInfo as sorted RFC 4514 strings."""
+    return sorted(n.rfc4514_string() for n in info.certificate_authorities)  # type: ignore[attr-defined]
+
+
 REQUEST = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 
 

@@ -25,28 +25,19 @@ from tlsengine.testing import CA
 from .client import assert_no_client_auth, assert_sent, assert_sent_empty, context, verdicts
 from .conftest import KEY_TYPES
 from .logged import (  # noqa: F401 - fixtures registered by import
+    CA_LINES,
+    CHOICES,
     body_of,
     fetch,
     fetch_rejected,
     keystore_bytes_fixture,
     keystore_fixture,
+    names,
 )
 from .test_peers_selfcheck import acceptable_ca_names, s_client, stdlib_get
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
-
-#: (CAs the server trusts, the keystore identity it must get): with both, load order decides
-CHOICES = [("a", "client-a"), ("b", "client-b"), ("ab", "client-b")]
-#: ``openssl s_client``'s lines for the two roots, sorted
-CA_LINES = [
-    "O = tlsengine test PKI, CN = tlsengine Test Root A",
-    "O = tlsengine test PKI, CN = tlsengine Test Root B",
-]
-
-
-def names(info: object) -> list[str]:
-    return sorted(n.rfc4514_string() for n in info.certificate_authorities)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("trusted", "expected"), CHOICES, ids=["ca-a", "ca-b", "ca-a-and-b"])

@@ -47,27 +47,19 @@ from .client import (
 )
 from .conftest import KEY_TYPES
 from .logged import (  # noqa: F401 - fixtures registered by import
+    CA_LINES,
+    CHOICES,
     KEYSTORE_PASSWORD,
     keystore_bytes_fixture,
     keystore_fixture,
+    names,
 )
 from .test_peers_selfcheck import acceptable_ca_names, s_client
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
 
-#: (CAs the server trusts, the keystore identity it must get): with both, load order decides
-CHOICES = [("a", "client-a"), ("b", "client-b"), ("ab", "client-b")]
-#: ``openssl s_client``'s lines for the two roots, sorted
-CA_LINES = [
-    "O = tlsengine test PKI, CN = tlsengine Test Root A",
-    "O = tlsengine test PKI, CN = tlsengine Test Root B",
-]
 REQUEST = b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"
-
-
-def names(info: object) -> list[str]:
-    return sorted(n.rfc4514_string() for n in info.certificate_authorities)  # type: ignore[attr-defined]
 
 
 def assert_validated(srv: NSSServer, *subjects: str) -> None:

@@ -23,24 +23,20 @@ from tlsengine.testing import CA
 from .client import assert_no_client_auth, assert_sent, assert_sent_empty, context, verdicts
 from .conftest import KEY_TYPES
 from .logged import (  # noqa: F401 - fixtures registered by import
+    CA_LINES,
+    CHOICES,
     body_of,
     fetch,
     fetch_rejected,
     keystore_bytes_fixture,
     keystore_fixture,
+    names,
 )
 from .test_peers_selfcheck import acceptable_ca_names, s_client, stdlib_get
 
 pytest.importorskip("tlsengine.socket.context")
 pytestmark = pytest.mark.interop
 
-#: (CAs the server trusts, the keystore identity it must get): with both, load order decides
-CHOICES = [("a", "client-a"), ("b", "client-b"), ("ab", "client-b")]
-#: ``openssl s_client``'s lines for the two roots, sorted
-CA_LINES = [
-    "O = tlsengine test PKI, CN = tlsengine Test Root A",
-    "O = tlsengine test PKI, CN = tlsengine Test Root B",
-]
 # what a TLS 1.3 CertificateVerify from each key type may use
 SCHEMES = {
     "rsa2048": {"rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha512"},
@@ -48,10 +44,6 @@ SCHEMES = {
     "p384": {"ecdsa_secp384r1_sha384"},
     "ed25519": {"ed25519"},
 }
-
-
-def names(info: object) -> list[str]:
-    return sorted(n.rfc4514_string() for n in info.certificate_authorities)  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("trusted", "expected"), CHOICES, ids=["ca-a", "ca-b", "ca-a-and-b"])
