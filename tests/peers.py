@@ -45,7 +45,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pytest
 from conftest import IN_CI, require_tool
@@ -67,6 +67,9 @@ class PeerStartError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- PKI on disk
+
+
+_P = TypeVar("_P")  # a peer: anything with start()/stop()
 
 
 @dataclass(frozen=True)
@@ -936,54 +939,37 @@ class Peers:
         return peer
 
     def python_ssl(self, **kw: Any) -> PythonSSLServer:
-        peer = self._keep(PythonSSLServer(self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(PythonSSLServer(self.pki, **kw))
 
     def openssl(self, *, pki: ServerPKI | None = None, **kw: Any) -> OpenSSLServer:
-        peer = self._keep(OpenSSLServer(self._dir("openssl"), pki or self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(OpenSSLServer(self._dir("openssl"), pki or self.pki, **kw))
 
     def gnutls(self, **kw: Any) -> GnuTLSServer:
-        peer = self._keep(GnuTLSServer(self._dir("gnutls"), self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(GnuTLSServer(self._dir("gnutls"), self.pki, **kw))
 
     def nginx(self, **kw: Any) -> NginxServer:
-        peer = self._keep(NginxServer(self._dir("nginx"), self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(NginxServer(self._dir("nginx"), self.pki, **kw))
 
     def apache(self, **kw: Any) -> ApacheServer:
-        peer = self._keep(ApacheServer(self._dir("apache"), self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(ApacheServer(self._dir("apache"), self.pki, **kw))
 
     def tlslite(self, **kw: Any) -> TestServer:
-        peer = self._keep(TestServer(self.pki.chain, self.pki.key, **kw))
-        peer.start()
-        return peer
+        return self.start(TestServer(self.pki.chain, self.pki.key, **kw))
 
     def go(self, **kw: Any) -> GoServer:
-        peer = self._keep(GoServer(self._dir("go"), self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(GoServer(self._dir("go"), self.pki, **kw))
 
     def rustls(self, **kw: Any) -> RustlsServer:
-        peer = self._keep(RustlsServer(self._dir("rustls"), self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(RustlsServer(self._dir("rustls"), self.pki, **kw))
 
     def nss(self, **kw: Any) -> NSSServer:
-        peer = self._keep(NSSServer(self._dir("nss"), self.pki, **kw))
-        peer.start()
-        return peer
+        return self.start(NSSServer(self._dir("nss"), self.pki, **kw))
 
-    def start(self, peer: Any) -> Any:
-        """Start a peer built by the caller (a subclass, another PKI) and stop it at teardown."""
+    def start(self, peer: _P) -> _P:
+        """Start a peer (ours, or one the caller built: a subclass, another PKI) and stop it
+        at teardown."""
         self._keep(peer)
-        peer.start()
+        peer.start()  # type: ignore[attr-defined]
         return peer
 
     def cas(self, *cas: CA | x509.Certificate) -> Path:
