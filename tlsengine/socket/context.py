@@ -195,21 +195,15 @@ class ClientContext:
                 server_hostname, verifier, port=_peer_port(sock), session=session
             )
 
-        tls = TLSSocket(
+        return TLSSocket._wrap(
             sock,
             factory,
+            do_handshake_on_connect=do_handshake_on_connect,
             server_hostname=server_hostname,
             context=self,
             verified=self.verify,
             suppress_ragged_eofs=suppress_ragged_eofs,
         )
-        if do_handshake_on_connect:
-            try:
-                tls.do_handshake()
-            except BaseException:
-                sock.close()  # as ssl does: the caller never got a socket to close
-                raise
-        return tls
 
     def connect(
         self,

@@ -225,21 +225,15 @@ class SSLContext(_STDLIB_SSLCONTEXT):
         )
         if self._client_context().tcp_nodelay:  # as ClientContext.wrap_socket does
             set_nodelay(sock, True)
-        tls = _SSLSocket(
+        return _SSLSocket._wrap(
             sock,
             factory,
+            do_handshake_on_connect=do_handshake_on_connect,
             server_hostname=name,
             context=self,
             verified=verified,
             suppress_ragged_eofs=suppress_ragged_eofs,
         )
-        if do_handshake_on_connect:
-            try:
-                tls.do_handshake()
-            except BaseException:
-                sock.close()  # as ssl does: the caller never got a socket to close
-                raise
-        return tls
 
     def wrap_bio(
         self,

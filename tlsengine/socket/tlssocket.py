@@ -13,7 +13,7 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal, cast
+from typing import Any, Literal, Self, cast
 
 from ..errors import HandshakeError, TLSEngineError, TLSError, TLSTimeout
 from ..protocol.events import (
@@ -105,6 +105,27 @@ class TLSSocket(PeerFacts, PlaintextBuffer):
         self._io_refs = 0
         self._failure: BaseException | None = None
         self.session_tickets: list[SessionTicketReceived] = []
+
+    @classmethod
+    def _wrap(
+        cls,
+        sock: socket.socket,
+        connection_factory: Callable[[], Any],
+        *,
+        do_handshake_on_connect: bool,
+        **kw: Any,
+    ) -> Self:
+        """The one way the contexts make a socket: build it and, unless told not to,
+        handshake now; a failed handshake closes ``sock``, as ``ssl`` does (the caller
+        never got a socket to close)."""
+        tls = cls(sock, connection_factory, **kw)
+        if do_handshake_on_connect:
+            try:
+                tls.do_handshake()
+            except BaseException:
+                sock.close()
+                raise
+        return tls
 
     def __repr__(self) -> str:
         state = self._state_name() or "not started"
