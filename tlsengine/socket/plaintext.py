@@ -17,6 +17,12 @@ class PlaintextBuffer:
     _chunks: deque[memoryview]
     _buffered: int
 
+    def _append(self, data: bytes) -> None:
+        """File one record's plaintext (empty records are legal and add nothing)."""
+        if data:
+            self._chunks.append(memoryview(data))
+            self._buffered += len(data)
+
     def _take(self, n: int) -> bytes:
         """Up to ``n`` buffered bytes (at least one must be buffered), removed."""
         first = self._chunks[0]

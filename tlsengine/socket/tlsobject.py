@@ -227,9 +227,7 @@ class TLSObject(PeerFacts, PlaintextBuffer):
         self._flush()
         for event in events:
             if type(event) is DataReceived:
-                if event.data:
-                    self._chunks.append(memoryview(event.data))
-                    self._buffered += len(event.data)
+                self._append(event.data)
             elif isinstance(event, ConnectionClosed):
                 self._peer_closed = True
 

@@ -470,9 +470,7 @@ class TLSSocket(PeerFacts, PlaintextBuffer):
         self._flush()
         for event in events:
             if type(event) is DataReceived:
-                if event.data:
-                    self._chunks.append(memoryview(event.data))
-                    self._buffered += len(event.data)
+                self._append(event.data)
             elif isinstance(event, ConnectionClosed):
                 self._eof = True
             elif isinstance(event, SessionTicketReceived):
